@@ -1,0 +1,47 @@
+"""Paths, limits and constants in one place (no I/O at import time)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+PACKAGE_DIR = Path(__file__).resolve().parent
+REPO_ROOT = PACKAGE_DIR.parent
+
+#: Committed data layers; override with DASHBOARD_GEODATA for tests or other data.
+GEODATA_DIR = Path(os.environ.get("DASHBOARD_GEODATA", REPO_ROOT / "geodata"))
+
+#: Raw Natural Earth inputs for scripts/build_geodata.py.
+SHARED_NATURALEARTH_DIR = REPO_ROOT.parent / "shared" / "data" / "naturalearth"
+
+#: Ellipsoid used for every measurement (pyproj.Geod(ellps=...)).
+ELLIPSOID = "WGS84"
+METHOD = "WGS84 ellipsoid, geodesics via pyproj.Geod (GeographicLib algorithms, Karney 2013)"
+
+#: Largest uploaded/imported file accepted, in bytes.
+MAX_IMPORT_BYTES = 50 * 1024 * 1024
+#: Deepest JSON nesting accepted in an imported GeoJSON file.
+MAX_JSON_DEPTH = 64
+
+#: Layer name -> file name in GEODATA_DIR.
+LAYER_FILES: dict[str, str] = {
+    "countries": "countries.geojson",
+    "provinces": "provinces.geojson",
+    "border": "border_iran_pakistan.geojson",
+    "places": "places.geojson",
+    "events": "events.geojson",
+    "basemap_land": "basemap_land.geojson",
+    "basemap_lakes": "basemap_lakes.geojson",
+    "basemap_rivers": "basemap_rivers.geojson",
+    "basemap_coast": "basemap_coastline.geojson",
+}
+
+
+def default_store_path() -> Path:
+    """Default GeoPackage event store: $DASHBOARD_STORE or the user's data directory."""
+    env = os.environ.get("DASHBOARD_STORE")
+    if env:
+        return Path(env)
+    from platformdirs import user_data_dir
+
+    return Path(user_data_dir("iran-pakistan-dashboard", appauthor=False)) / "events.gpkg"
