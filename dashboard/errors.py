@@ -46,7 +46,7 @@ class UnknownSite(DashboardError, LookupError):
 
 
 class ImportRejected(DataError):
-    """A whole file cannot be imported (unreadable, wrong format, too large); nothing was written."""
+    """A whole file cannot be imported (unreadable, wrong format, too large); nothing written."""
 
 
 class StoreError(DashboardError):

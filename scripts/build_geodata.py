@@ -133,7 +133,7 @@ def download_inputs(dest: Path) -> Path:
         url = NE_URL.format(name=f"{stem}.geojson")
         print(f"downloading {url}", file=sys.stderr)
         try:
-            with urllib.request.urlopen(url, timeout=120) as resp:  # noqa: S310 (fixed https URL)
+            with urllib.request.urlopen(url, timeout=120) as resp:
                 (dest / f"{stem}.geojson").write_bytes(resp.read())
         except OSError as err:
             raise BuildError(f"could not download {url}: {err}") from err
@@ -164,7 +164,6 @@ def build_admin(admin1: list[dict[str, Any]]) -> tuple[list, list, dict[str, Any
     for a3 in sorted(by_country):
         geom = _snap(shapely.union_all(by_country[a3]))
         countries_geom[a3] = geom
-        minx, miny, maxx, maxy = geom.bounds
         clipped = a3 == "CHN"
         props = {
             "iso_a3": a3,
@@ -175,7 +174,10 @@ def build_admin(admin1: list[dict[str, Any]]) -> tuple[list, list, dict[str, Any
         country_feats.append(_feature(props, geom))
 
     prov_feats = []
-    for a3, p, geom in sorted(provinces, key=lambda t: (t[0], t[1]["iso_3166_2"], t[1]["adm1_code"])):
+    def order(t: tuple) -> tuple:
+        return (t[0], t[1]["iso_3166_2"], t[1]["adm1_code"])
+
+    for a3, p, geom in sorted(provinces, key=order):
         local = p.get(LOCAL_NAME[a3]) or p.get("name")
         props = {
             "iso_3166_2": p["iso_3166_2"],
@@ -266,7 +268,7 @@ def build_places(provinces: list[dict[str, Any]], catalog_path: Path) -> list[di
             "kind": entry["kind"],
             "lat": round(entry["lat"], 6),
             "lon": round(entry["lon"], 6),
-            "uncertainty_km": entry["uncertainty_km"],
+            "uncertainty_km": float(entry["uncertainty_km"]),
             "admin1": prov["iso_3166_2"] if prov else None,
             "admin1_name": prov["name"] if prov else None,
             "country_iso_a3": prov["country_iso_a3"] if prov else entry.get("country_iso_a3"),
@@ -302,15 +304,24 @@ def build_basemap(features: list[dict[str, Any]], with_props: tuple[str, ...]) -
 
 
 # ---------------------------------------------------------------- main
+_CLIP = "Clipped to lon 24..80, lat 8..44 and Switzerland."
 LAYER_META = {
-    "countries.geojson": ("admin1", "Dissolved by adm0_a3 from the admin-1 polygons (shared edges exact)."),
-    "provinces.geojson": ("admin1", "Admin-1 polygons of the event countries; English and local names."),
-    "border_iran_pakistan.geojson": ("boundary_lines", "Iran–Pakistan parts merged into one LineString, oriented tripoint → coast; length by pyproj.Geod (WGS84)."),
-    "places.geojson": ("catalog", "Sourced place catalogue (scripts/places_catalog.json); admin-1 by point-in-polygon against provinces.geojson."),
-    "basemap_land.geojson": ("land", "Clipped to lon 24..80, lat 8..44 and Switzerland."),
-    "basemap_lakes.geojson": ("lakes", "Clipped to lon 24..80, lat 8..44 and Switzerland."),
-    "basemap_rivers.geojson": ("rivers", "Clipped to lon 24..80, lat 8..44 and Switzerland."),
-    "basemap_coastline.geojson": ("coastline", "Clipped to lon 24..80, lat 8..44 and Switzerland."),
+    "countries.geojson": (
+        "admin1", "Dissolved by adm0_a3 from the admin-1 polygons (shared edges exact)."),
+    "provinces.geojson": (
+        "admin1", "Admin-1 polygons of the event countries; English and local names."),
+    "border_iran_pakistan.geojson": (
+        "boundary_lines",
+        "Iran–Pakistan parts merged into one LineString, oriented tripoint → coast; "
+        "length by pyproj.Geod (WGS84)."),
+    "places.geojson": (
+        "catalog",
+        "Sourced place catalogue (scripts/places_catalog.json); admin-1 by point-in-polygon "
+        "against provinces.geojson."),
+    "basemap_land.geojson": ("land", _CLIP),
+    "basemap_lakes.geojson": ("lakes", _CLIP),
+    "basemap_rivers.geojson": ("rivers", _CLIP),
+    "basemap_coastline.geojson": ("coastline", _CLIP),
 }
 
 
@@ -336,7 +347,7 @@ def build(input_dir: Path, output_dir: Path, source_label: str) -> dict[str, Any
         key, how = LAYER_META[fname]
         if key == "catalog":
             src = {
-                "source": "Sourced place catalogue (per-feature 'source' property) + Natural Earth admin-1",
+                "source": "Place catalogue (each feature's 'source') + Natural Earth admin-1",
                 "url": "see each feature's 'source'",
                 "licence": "Coordinates are facts from the cited sources; catalogue MIT",
                 "inputs": {"places_catalog.json": sha256_file(PLACES_CATALOG)},
