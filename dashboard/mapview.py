@@ -1,0 +1,339 @@
+"""Folium map built from layers and results: offline Leaflet, styles, escaping (no Streamlit here).
+
+Every string that comes from data is passed through :func:`esc` before it reaches the
+browser; popups and tooltips are pre-escaped HTML carried in GeoJSON properties and bound
+by our own small Leaflet template (folium's ``Popup`` needs jQuery and a JS template literal).
+Geometries are GeoJSON lon/lat; folium ``location``/``center`` values are (lat, lon).
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import folium
+import numpy as np
+import pandas as pd
+import shapely
+from branca.element import MacroElement
+from folium.template import Template
+
+STATIC_DIR = Path(__file__).resolve().parent / "static"
+#: URL prefix under which Streamlit serves STATIC_DIR (server.enableStaticServing).
+STATIC_URL = "/app/static"
+LEAFLET_JS = "leaflet/leaflet.js"
+LEAFLET_CSS = "leaflet/leaflet.css"
+SEA_COLOUR = "#dcebf5"
+LAND_COLOUR = "#f7f4ec"
+
+#: Okabe & Ito (2008) colour-blind-safe palette.
+OKABE_ITO = {
+    "orange": "#E69F00",
+    "sky_blue": "#56B4E9",
+    "green": "#009E73",
+    "yellow": "#F0E442",
+    "blue": "#0072B2",
+    "vermillion": "#D55E00",
+    "purple": "#CC79A7",
+    "black": "#000000",
+}
+
+
+@dataclass(frozen=True)
+class EventStyle:
+    """How one event type (the ``layer`` column) is drawn: label, colour and marker shape."""
+
+    label: str
+    color: str
+    shape: str
+
+
+EVENT_STYLES: dict[str, EventStyle] = {
+    "strike": EventStyle("Cross-border strike", OKABE_ITO["vermillion"], "triangle"),
+    "retaliation": EventStyle("Retaliatory strike", OKABE_ITO["blue"], "square"),
+    "attack": EventStyle("Militant attack", OKABE_ITO["orange"], "diamond"),
+    "regional": EventStyle("Regional strike", OKABE_ITO["sky_blue"], "star"),
+    "diplomatic": EventStyle("Diplomatic step", OKABE_ITO["purple"], "circle"),
+    "protest": EventStyle("Protest", OKABE_ITO["green"], "hexagon"),
+}
+_FALLBACK = [
+    (OKABE_ITO["green"], "cross"),
+    (OKABE_ITO["yellow"], "pentagon"),
+    (OKABE_ITO["black"], "hexagon"),
+    (OKABE_ITO["sky_blue"], "cross"),
+]
+
+#: Above this many events in view, points are aggregated into grid cells with counts.
+AGGREGATE_ABOVE = 1500
+
+# SVG paths in a 20x20 box.
+_SHAPES = {
+    "circle": '<circle cx="10" cy="10" r="7"/>',
+    "triangle": '<path d="M10 2 L18.5 17 L1.5 17 Z"/>',
+    "square": '<rect x="3" y="3" width="14" height="14"/>',
+    "diamond": '<path d="M10 1.5 L18.5 10 L10 18.5 L1.5 10 Z"/>',
+    "star": '<path d="M10 1.5 L12.4 7.3 L18.6 7.6 L13.8 11.5 L15.4 17.6 L10 14.2 '
+    'L4.6 17.6 L6.2 11.5 L1.4 7.6 L7.6 7.3 Z"/>',
+    "hexagon": '<path d="M10 2 L17 6 L17 14 L10 18 L3 14 L3 6 Z"/>',
+    "pentagon": '<path d="M10 2 L18 8 L15 17.5 L5 17.5 L2 8 Z"/>',
+    "cross": '<path d="M7 2 H13 V7 H18 V13 H13 V18 H7 V13 H2 V7 H7 Z"/>',
+}
+
+
+def esc(value: Any) -> str:
+    """Return ``value`` as HTML-escaped text, safe inside HTML and JS template strings."""
+    if value is None or (isinstance(value, float) and np.isnan(value)):
+        return ""
+    text = html.escape(str(value), quote=True)
+    return text.replace("`", "&#96;").replace("$", "&#36;").replace("\\", "&#92;")
+
+
+def event_style(layer: str, known: Sequence[str] = ()) -> EventStyle:
+    """Style for an event type; unknown types get a fallback by their position in ``known``."""
+    if layer in EVENT_STYLES:
+        return EVENT_STYLES[layer]
+    extra = [k for k in sorted(known) if k not in EVENT_STYLES]
+    idx = extra.index(layer) if layer in extra else len(extra)
+    color, shape = _FALLBACK[idx % len(_FALLBACK)]
+    label = str(layer).replace("_", " ").capitalize() or "Other"
+    return EventStyle(label, color, shape)
+
+
+def shape_svg(shape: str, color: str, size: int = 18, label: str = "") -> str:
+    """Inline SVG for a marker shape, with a white outline so it reads on any background."""
+    body = _SHAPES.get(shape, _SHAPES["circle"])
+    text = ""
+    if label:
+        text = (
+            f'<text x="10" y="13.5" text-anchor="middle" font-size="8" font-weight="700" '
+            f'fill="#fff" stroke="#000" stroke-width="0.6" paint-order="stroke">{esc(label)}</text>'
+        )
+    return (
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{size}" height="{size}" '
+        f'viewBox="0 0 20 20"><g fill="{color}" stroke="#fff" stroke-width="1.6" '
+        f'stroke-linejoin="round">{body}</g>{text}</svg>'
+    )
+
+
+def bounds_view(
+    south: float, west: float, north: float, east: float, *, width_px: int = 900,
+    height_px: int = 620,
+) -> tuple[tuple[float, float], int]:
+    """Centre (lat, lon) and integer Web-Mercator zoom fitting a lat/lon box in a map that size."""
+
+    def merc_y(lat: float) -> float:
+        s = np.sin(np.radians(np.clip(lat, -85.0, 85.0)))
+        return float(np.log((1 + s) / (1 - s)) / 2)
+
+    lon_span = max(east - west, 1e-6) / 360.0
+    y_span = max(merc_y(north) - merc_y(south), 1e-6) / (2 * np.pi)
+    zoom_x = np.log2(width_px / 256.0 / lon_span)
+    zoom_y = np.log2(height_px / 256.0 / y_span)
+    zoom = int(np.clip(np.floor(min(zoom_x, zoom_y)), 1, 14))
+    y_mid = (merc_y(north) + merc_y(south)) / 2
+    lat_mid = float(np.degrees(np.arctan(np.sinh(y_mid))))
+    return (round(lat_mid, 5), round((west + east) / 2, 5)), zoom
+
+
+class _LayerCss(MacroElement):
+    """Page CSS for labels, legend and marker icons (inline, no network)."""
+
+    _template = Template(
+        """
+        {% macro header(this, kwargs) %}
+        <style>
+        .leaflet-container { background: {{ this.sea }}; font: 12px/1.4 system-ui, sans-serif; }
+        .dash-icon { background: none; border: none; }
+        .dash-label { background: transparent; border: none; box-shadow: none; color: #333;
+          font-weight: 600; text-shadow: 0 0 3px #fff, 0 0 3px #fff, 0 0 2px #fff; }
+        .dash-label:before { display: none; }
+        .dash-label-big { font-size: 13px; color: #5a3d5c; letter-spacing: .02em; }
+        .dash-legend { background: rgba(255,255,255,.93); padding: 6px 9px; border-radius: 6px;
+          box-shadow: 0 1px 4px rgba(0,0,0,.3); line-height: 20px; max-width: 240px; }
+        .dash-legend b { display: block; margin-bottom: 2px; }
+        .dash-legend svg { vertical-align: middle; margin-right: 5px; }
+        .dash-legend .ln { display: inline-block; width: 18px; margin-right: 5px;
+          vertical-align: middle; }
+        .dash-pop td { padding: 0 6px 0 0; vertical-align: top; }
+        .dash-pop th { text-align: left; padding-right: 6px; vertical-align: top; color: #555; }
+        </style>
+        {% endmacro %}
+        """
+    )
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._name = "LayerCss"
+        self.sea = SEA_COLOUR
+
+
+def base_map(
+    *, center: tuple[float, float] = (28.5, 62.0), zoom: int = 6, static_url: str = STATIC_URL
+) -> folium.Map:
+    """Empty map (no tiles, no CDN) whose Leaflet JS/CSS come from ``static_url``.
+
+    All content is added as feature groups, so the base map never changes and the
+    streamlit-folium component is never re-mounted.
+    """
+    m = folium.Map(
+        location=list(center), zoom_start=zoom, tiles=None, prefer_canvas=True,
+        control_scale=True, min_zoom=2, max_zoom=16, world_copy_jump=False,
+    )
+    m.default_js = [("leaflet", f"{static_url}/{LEAFLET_JS}")]
+    m.default_css = [("leaflet_css", f"{static_url}/{LEAFLET_CSS}")]
+    _LayerCss().add_to(m)
+    return m
+
+
+class GeoJsonLayer(MacroElement):
+    """A Leaflet GeoJSON layer with pre-escaped ``tip``/``pop``/``label`` properties.
+
+    ``point`` selects how points are drawn: ``"icon"`` (the SVG ``icon_html``), ``"count"``
+    (the SVG with the feature's ``n`` written on it, size growing with n) or ``"dot"``
+    (a circle marker using ``style``).
+    """
+
+    _template = Template(
+        """
+        {% macro script(this, kwargs) %}
+        var {{ this.get_name() }} = L.geoJSON({{ this.data|tojson }}, {
+          style: function (f) { return Object.assign({}, {{ this.style|tojson }},
+                                                     (f.properties || {}).style || {}); },
+          pointToLayer: function (f, ll) {
+            var p = f.properties || {};
+            {%- if this.point == "dot" %}
+            return L.circleMarker(ll, Object.assign({}, {{ this.style|tojson }}, p.style || {}));
+            {%- else %}
+            var s = {{ this.icon_size|tojson }};
+            {%- if this.point == "count" %}
+            s = Math.round(s * Math.min(2.6, 1 + Math.log10(Math.max(1, p.n)) / 2));
+            {%- endif %}
+            var svg = {{ this.icon_html|tojson }}.replace(/__N__/, p.nlabel || "")
+                .replace(/width="\\d+" height="\\d+"/,
+                         'width="' + s + '" height="' + s + '"');
+            return L.marker(ll, {icon: L.divIcon({html: svg, className: "dash-icon",
+                              iconSize: [s, s], iconAnchor: [s / 2, s / 2]}),
+                              keyboard: false, riseOnHover: true});
+            {%- endif %}
+          },
+          onEachFeature: function (f, layer) {
+            var p = f.properties || {};
+            if (p.tip) { layer.bindTooltip(p.tip, {sticky: {{ this.sticky|tojson }}}); }
+            if (p.label) { layer.bindTooltip(p.label, {permanent: true, direction: "right",
+                             offset: [6, 0], className: "dash-label " + (p.label_class || "")}); }
+            if (p.pop) { layer.bindPopup(p.pop, {maxWidth: 340}); }
+          },
+          interactive: {{ this.interactive|tojson }}
+        }).addTo({{ this._parent.get_name() }});
+        {% endmacro %}
+        """
+    )
+
+    def __init__(
+        self, data: dict, *, style: dict | None = None, point: str = "dot",
+        icon_html: str = "", icon_size: int = 18, interactive: bool = True, sticky: bool = True,
+    ) -> None:
+        super().__init__()
+        self._name = "GeoJsonLayer"
+        self.data = data
+        self.style = style or {}
+        self.point = point
+        self.icon_html = icon_html
+        self.icon_size = icon_size
+        self.interactive = interactive
+        self.sticky = sticky
+
+
+def features(geoms: Iterable[Any], props: Iterable[dict] | None = None) -> dict:
+    """GeoJSON FeatureCollection from shapely geometries (lon/lat) and property dicts."""
+    geoms = list(geoms)
+    props = list(props) if props is not None else [{} for _ in geoms]
+    texts = shapely.to_geojson(np.asarray(geoms, dtype=object)) if geoms else []
+    return {
+        "type": "FeatureCollection",
+        "features": [
+            {"type": "Feature", "geometry": json.loads(t), "properties": p}
+            for t, p in zip(texts, props, strict=True)
+        ],
+    }
+
+
+def display_geometry(geoms: Any, tolerance_deg: float = 0.01) -> np.ndarray:
+    """Simplified, 4-decimal geometries for drawing only (never for measuring)."""
+    arr = np.asarray(getattr(geoms, "values", geoms), dtype=object)
+    simple = shapely.simplify(arr, tolerance_deg, preserve_topology=True)
+    return shapely.set_precision(simple, 1e-4)
+
+
+def legend_html(entries: Sequence[tuple[str, str]], title: str = "Legend") -> str:
+    """Legend body; ``entries`` are (trusted symbol HTML, label) and labels are escaped here."""
+    rows = "".join(f"<div>{sym}{esc(lbl)}</div>" for sym, lbl in entries)
+    return f"<b>{esc(title)}</b>{rows}"
+
+
+class Legend(MacroElement):
+    """A bottom-right legend control with a trusted HTML body (see :func:`legend_html`)."""
+
+    _template = Template(
+        """
+        {% macro script(this, kwargs) %}
+        if (window.__dashLegend) { window.__dashLegend.remove(); }
+        window.__dashLegend = L.control({position: "bottomright"});
+        window.__dashLegend.onAdd = function () {
+          var d = L.DomUtil.create("div", "dash-legend");
+          d.setAttribute("data-testid", "map-legend");
+          d.innerHTML = {{ this.body|tojson }};
+          return d;
+        };
+        window.__dashLegend.addTo({{ this.map_name() }});
+        {% endmacro %}
+        """
+    )
+
+    def __init__(self, body: str) -> None:
+        super().__init__()
+        self._name = "Legend"
+        self.body = body
+
+    def map_name(self) -> str:
+        """JS name of the map this legend ends up on (its nearest folium.Map ancestor)."""
+        node = self._parent
+        while node is not None and not isinstance(node, folium.Map):
+            node = getattr(node, "_parent", None)
+        if node is None:
+            raise ValueError("the legend must be added to a map or one of its feature groups")
+        return node.get_name()
+
+
+def inline_assets(
+    page_html: str, static_dir: Path = STATIC_DIR, static_url: str = STATIC_URL
+) -> str:
+    """Replace links to the app's static Leaflet files with inline ``<script>``/``<style>``."""
+    js = (static_dir / LEAFLET_JS).read_text(encoding="utf-8").replace("</script", "<\\/script")
+    css = (static_dir / LEAFLET_CSS).read_text(encoding="utf-8")
+    js_url = re.escape(f"{static_url}/{LEAFLET_JS}")
+    css_url = re.escape(f"{static_url}/{LEAFLET_CSS}")
+    js_pat = re.compile(r'<script[^>]*src="' + js_url + r'"[^>]*>\s*</script>')
+    css_pat = re.compile(r'<link[^>]*href="' + css_url + r'"[^>]*/?>')
+    page_html = js_pat.sub(lambda _m: f"<script>{js}</script>", page_html, count=1)
+    return css_pat.sub(lambda _m: f"<style>{css}</style>", page_html, count=1)
+
+
+def standalone_html(groups: Sequence[folium.FeatureGroup], *, center: tuple[float, float],
+                    zoom: int) -> str:
+    """A self-contained HTML page of the map (Leaflet inlined, works offline)."""
+    m = base_map(center=center, zoom=zoom)
+    for g in groups:
+        g.add_to(m)
+    folium.LayerControl(collapsed=False).add_to(m)
+    return inline_assets(m.get_root().render())
+
+
+def frame_to_records(df: pd.DataFrame) -> list[dict]:
+    """Row dicts with NaN as None (for building properties)."""
+    return df.astype(object).where(df.notna(), None).to_dict("records")

@@ -1,0 +1,395 @@
+"""Feature groups for each map layer, built from GeoDataFrames and results (folium, no Streamlit).
+
+Each builder returns a *layer spec* -- plain, picklable data (so the page can cache it):
+``{"name": <layer-control label>, "layers": [GeoJsonLayer keyword dicts, or
+{"tiles": url, "attr": ...}, or {"legend": html}]}`` -- and :func:`to_group` turns a spec into a
+``folium.FeatureGroup``. All text from data is escaped with :func:`dashboard.mapview.esc`;
+geometry is lon/lat.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+from urllib.parse import urlparse
+
+import folium
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+from pyproj import Geod
+
+from dashboard.mapview import (
+    AGGREGATE_ABOVE,
+    LAND_COLOUR,
+    SEA_COLOUR,
+    GeoJsonLayer,
+    Legend,
+    display_geometry,
+    esc,
+    event_style,
+    features,
+    frame_to_records,
+    legend_html,
+    shape_svg,
+)
+from dashboard.settings import ELLIPSOID
+
+EMPHASISED_PROVINCES = ("PK-BA", "IR-13")
+TILE_CHOICES = {
+    "Vector land (offline)": None,
+    "OpenStreetMap (online)": ("https://tile.openstreetmap.org/{z}/{x}/{y}.png",
+                               "&copy; OpenStreetMap contributors"),
+    "Satellite, Esri World Imagery (online)": (
+        "https://server.arcgisonline.com/ArcGIS/rest/services/World_Imagery/MapServer/tile/"
+        "{z}/{y}/{x}", "Imagery &copy; Esri, Maxar, Earthstar Geographics"),
+}
+_GEOD = Geod(ellps=ELLIPSOID)
+
+#: A picklable description of one feature group (see the module docstring).
+LayerSpec = dict[str, Any]
+
+
+def _spec(name: str) -> LayerSpec:
+    return {"name": name, "control": True, "layers": []}
+
+
+def _layer(spec: LayerSpec, data: dict, **kwargs: Any) -> None:
+    spec["layers"].append({"data": data, **kwargs})
+
+
+def to_group(spec: LayerSpec) -> folium.FeatureGroup:
+    """Build the folium FeatureGroup for a layer spec (fresh objects on every call)."""
+    fg = folium.FeatureGroup(name=spec["name"], control=spec.get("control", True))
+    for layer in spec["layers"]:
+        if "tiles" in layer:
+            folium.TileLayer(tiles=layer["tiles"], attr=layer["attr"], max_zoom=18).add_to(fg)
+        elif "legend" in layer:
+            Legend(layer["legend"]).add_to(fg)
+        else:
+            GeoJsonLayer(**layer).add_to(fg)
+    return fg
+
+
+def geodesic_discs(lats: Any, lons: Any, radii_km: Any, n: int = 64) -> np.ndarray:
+    """Polygons (lon/lat) whose vertices lie exactly ``radii_km`` from each centre (WGS84 fwd)."""
+    lats, lons, radii = np.broadcast_arrays(
+        np.asarray(lats, float), np.asarray(lons, float), np.asarray(radii_km, float)
+    )
+    if lats.size == 0:
+        return np.array([], dtype=object)
+    az = np.linspace(0.0, 360.0, n, endpoint=False)
+    k = lats.size
+    lon2, lat2, _ = _GEOD.fwd(
+        np.repeat(lons.ravel(), n), np.repeat(lats.ravel(), n), np.tile(az, k),
+        np.repeat(radii.ravel() * 1000.0, n),
+    )
+    ring = np.stack([np.asarray(lon2), np.asarray(lat2)], axis=-1).reshape(k, n, 2)
+    ring = np.concatenate([ring, ring[:, :1]], axis=1)
+    return shapely.polygons(np.round(ring, 4))
+
+
+def _safe_link(url: Any) -> str:
+    """An escaped <a> for http(s) URLs; other schemes (javascript:, data:) are shown as text."""
+    text = str(url or "").strip()
+    parsed = urlparse(text)
+    if parsed.scheme in ("http", "https") and parsed.netloc:
+        return (f'<a href="{esc(text)}" target="_blank" rel="noopener noreferrer">'
+                f"{esc(parsed.netloc)}</a>")
+    return esc(text)
+
+
+def _popup(title: str, rows: Sequence[tuple[str, str]]) -> str:
+    """Popup HTML; ``rows`` values must already be escaped HTML."""
+    body = "".join(f"<tr><th>{esc(k)}</th><td>{v}</td></tr>" for k, v in rows if v)
+    return f'<div class="dash-pop"><b>{esc(title)}</b><table>{body}</table></div>'
+
+
+def basemap_group(land: gpd.GeoDataFrame, lakes: gpd.GeoDataFrame | None = None,
+                  rivers: gpd.GeoDataFrame | None = None) -> LayerSpec:
+    """Offline vector basemap: land, lakes and rivers (drawn, not interactive)."""
+    fg = _spec("Basemap: land (offline)")
+    _layer(fg, features(display_geometry(land.geometry, 0.02)), interactive=False, style={
+        "color": "#cbc3ae", "weight": 0.6, "fillColor": LAND_COLOUR, "fillOpacity": 1,
+    })
+    if lakes is not None and len(lakes):
+        _layer(fg, features(display_geometry(lakes.geometry, 0.01)), interactive=False, style={
+            "color": "#a9c8dc", "weight": 0.5, "fillColor": SEA_COLOUR, "fillOpacity": 1,
+        })
+    if rivers is not None and len(rivers):
+        _layer(fg, features(display_geometry(rivers.geometry, 0.01)), interactive=False, style={
+            "color": "#9cc3dd", "weight": 1, "fill": False,
+        })
+    return fg
+
+
+def tiles_group(choice: str) -> LayerSpec | None:
+    """Online tile layer for ``choice`` (a key of TILE_CHOICES), or None for the offline basemap."""
+    spec = TILE_CHOICES.get(choice)
+    if spec is None:
+        return None
+    fg = _spec(esc(choice))
+    fg["layers"].append({"tiles": spec[0], "attr": spec[1]})
+    return fg
+
+
+def _labels(points: np.ndarray, texts: Sequence[str], label_class: str = "") -> dict:
+    props = [{"label": esc(t), "label_class": label_class} for t in texts]
+    return features(points, props)
+
+
+def countries_group(countries: gpd.GeoDataFrame) -> LayerSpec:
+    """Country outlines with hover names and centre labels."""
+    fg = _spec("Countries")
+    geoms = display_geometry(countries.geometry, 0.01)
+    props = [{"tip": esc(n)} for n in countries["name"]]
+    _layer(fg, features(geoms, props), style={
+        "color": "#6b6b6b", "weight": 1.3, "fillOpacity": 0, "fill": True,
+    })
+    _layer(fg,
+        _labels(shapely.point_on_surface(geoms), [str(n).upper() for n in countries["name"]]),
+        style={"radius": 0, "opacity": 0, "fillOpacity": 0}, interactive=False,
+    )
+    return fg
+
+
+def provinces_group(provinces: gpd.GeoDataFrame,
+                    emphasise: Sequence[str] = EMPHASISED_PROVINCES) -> LayerSpec:
+    """Province outlines; the two Baloch provinces filled and labelled."""
+    fg = _spec("Provinces (Balochistan, Sistan-Baluchestan)")
+    geoms = display_geometry(provinces.geometry, 0.01)
+    hot = provinces["iso_3166_2"].isin(list(emphasise)).to_numpy()
+    tips = [f"{esc(n)}, {esc(c)}" for n, c in zip(provinces["name"], provinces["country"],
+                                                  strict=True)]
+    style_hot = {"color": "#7a5c2e", "weight": 1.6, "fillColor": "#e3c98f", "fillOpacity": 0.35}
+    props = [{"tip": t, "style": style_hot if h else {}} for t, h in zip(tips, hot, strict=True)]
+    _layer(fg, features(geoms, props), style={
+        "color": "#a9a9a9", "weight": 0.6, "dashArray": "3 3", "fillOpacity": 0,
+    })
+    names = [f"{n} ({c})" for n, c in zip(provinces["name"][hot], provinces["country_iso_a3"][hot],
+                                          strict=True)]
+    _layer(fg, _labels(shapely.point_on_surface(geoms[hot]), names, "dash-label-big"),
+                 style={"radius": 0, "opacity": 0, "fillOpacity": 0}, interactive=False)
+    return fg
+
+
+def border_group(geometry: Any, props: dict | None = None) -> LayerSpec:
+    """The Iran–Pakistan border line (lon/lat LineString) with a white casing and a tooltip."""
+    props = props or {}
+    fg = _spec("Iran–Pakistan border")
+    geoms = np.array([geometry], dtype=object)
+    length = props.get("length_km") or (props.get("length_m") or 0) / 1000
+    tip = "<b>Iran–Pakistan border</b>"
+    if length:
+        tip += f"<br>{float(length):,.1f} km along this line (Natural Earth 1:10m, WGS84)"
+    published = props.get("published_lengths_km")
+    if published:
+        tip += f"<br>Published lengths: {esc(published)} km"
+    _layer(fg, features(geoms), style={"color": "#ffffff", "weight": 7, "opacity": 0.9},
+                 interactive=False)
+    _layer(fg, features(geoms, [{"tip": tip}]), style={
+        "color": "#1b1b1b", "weight": 3.2, "opacity": 1,
+    })
+    return fg
+
+
+def places_group(places: gpd.GeoDataFrame, *, discs: bool = True) -> LayerSpec:
+    """Reference places: dot + label, popup with source, optional uncertainty disc."""
+    fg = _spec("Places")
+    if discs and len(places):
+        polys = geodesic_discs(places["lat"], places["lon"], places["uncertainty_km"].fillna(0))
+        _layer(fg, features(polys), interactive=False, style={
+            "color": "#555", "weight": 1, "dashArray": "2 3", "fillColor": "#555",
+            "fillOpacity": 0.05,
+        })
+    props = []
+    for r in frame_to_records(places.drop(columns="geometry")):
+        rows = [
+            ("Kind", esc(r.get("kind"))),
+            ("Province", esc(r.get("admin1_name"))),
+            ("Lat, lon", f"{r['lat']:.4f}, {r['lon']:.4f}"),
+            ("Uncertainty", f"± {r['uncertainty_km']:g} km" if r.get("uncertainty_km") else ""),
+            ("Note", esc(r.get("note"))),
+            ("Source", _safe_link(r.get("source"))),
+        ]
+        big = r.get("kind") in ("capital", "city")
+        props.append({"pop": _popup(str(r["name"]), rows), "label": esc(r["name"]),
+                      "tip": "", "style": {"radius": 5 if big else 4}})
+    pts = shapely.points(places["lon"].to_numpy(float), places["lat"].to_numpy(float))
+    _layer(fg, features(pts, props), point="dot", style={
+        "radius": 4, "color": "#222", "weight": 1.5, "fillColor": "#fff", "fillOpacity": 1,
+    })
+    return fg
+
+
+def _event_popup(r: dict) -> str:
+    links = [_safe_link(u) for u in (r.get("sources") or [])]
+    if r.get("source"):
+        links.insert(0, esc(r["source"]))
+    fat, inj = r.get("fatalities"), r.get("injured")
+    casualties = ", ".join(x for x in (
+        f"{int(fat)} killed" if fat is not None else "", f"{int(inj)} injured" if inj else ""
+    ) if x)
+    prec = r.get("geo_precision")
+    unc = r.get("uncertainty_km")
+    where = ", ".join(esc(r.get(k)) for k in ("location", "admin1", "country") if r.get(k))
+    rows = [
+        ("Date", esc(r.get("date_text"))),
+        ("Type", esc(" / ".join(str(r[k]) for k in ("event_type", "sub_event_type") if r.get(k)))),
+        ("Where", where),
+        ("Precision", f"geo {esc(prec)}" + (f", ± {float(unc):g} km" if unc else "")
+         if prec is not None else ""),
+        ("Actors", esc(" vs ".join(str(r[k]) for k in ("actor1", "actor2") if r.get(k)))),
+        ("Casualties", esc(casualties)),
+        ("Notes", esc(r.get("notes"))),
+        ("Disputed", esc(r.get("disputed"))),
+        ("Sources", "<br>".join(links)),
+    ]
+    return _popup(str(r.get("location") or r.get("event_id_cnty") or "Event"), rows)
+
+
+def _event_props(events: pd.DataFrame, label: str) -> list[dict]:
+    out = []
+    for r in frame_to_records(events):
+        date = str(r.get("date_text") or "")
+        tip = f"<b>{esc(r.get('location'))}</b><br>{esc(date)} · {esc(label)}"
+        out.append({"id": str(r.get("event_id_cnty")), "tip": tip, "pop": _event_popup(r)})
+    return out
+
+
+def _prepare(events: gpd.GeoDataFrame) -> pd.DataFrame:
+    df = pd.DataFrame(events.drop(columns="geometry"))
+    dates = pd.to_datetime(df["event_date"], errors="coerce")
+    df["date_text"] = dates.dt.strftime("%Y-%m-%d").fillna("")
+    df["_lon"] = events.geometry.x.to_numpy()
+    df["_lat"] = events.geometry.y.to_numpy()
+    return df
+
+
+def event_groups(events: gpd.GeoDataFrame, types: Sequence[str], *, discs: bool = True,
+                 aggregate_above: int = AGGREGATE_ABOVE) -> list[LayerSpec]:
+    """One feature group per event type in ``types`` (the ``layer`` column).
+
+    Point events (geo_precision 1–2) get a shaped SVG marker and, with ``discs``, their
+    uncertainty disc; geo_precision 3 events are drawn as areas (a disc of their uncertainty
+    radius) without a pin. Above ``aggregate_above`` events the points are aggregated into
+    grid cells labelled with their counts.
+    """
+    df = _prepare(events)
+    aggregate = len(df) > aggregate_above
+    step = _grid_step(df) if aggregate else 0.0
+    groups = []
+    for t in types:
+        sub = df[df["layer"] == t]
+        st_ = event_style(t, types)
+        fg = _spec(f"{esc(st_.label)} ({len(sub):,})")
+        if aggregate:
+            _aggregated(sub, st_, step, fg)
+        else:
+            _event_layers(sub, st_, discs, fg)
+        groups.append(fg)
+    return groups
+
+
+def _event_layers(sub: pd.DataFrame, st_: Any, discs: bool, fg: LayerSpec) -> None:
+    prec = pd.to_numeric(sub["geo_precision"], errors="coerce").fillna(1).to_numpy()
+    unc = pd.to_numeric(sub.get("uncertainty_km"), errors="coerce")
+    unc = (unc if unc is not None else pd.Series(0.0, index=sub.index)).fillna(0).to_numpy()
+    area = prec >= 3
+    if area.any():
+        a = sub[area]
+        polys = geodesic_discs(a["_lat"], a["_lon"], np.maximum(unc[area], 5.0))
+        _layer(fg, features(polys, _event_props(a, st_.label + " (area, precision 3)")), style={
+            "color": st_.color, "weight": 2, "dashArray": "6 4", "fillColor": st_.color,
+            "fillOpacity": 0.18,
+        })
+    pts = sub[~area]
+    if discs and len(pts) and (unc[~area] > 0).any():
+        polys = geodesic_discs(pts["_lat"], pts["_lon"], unc[~area])
+        _layer(fg, features(polys), interactive=False, style={
+            "color": st_.color, "weight": 1.2, "dashArray": "3 3", "fillColor": st_.color,
+            "fillOpacity": 0.08,
+        })
+    if len(pts):
+        geoms = shapely.points(pts["_lon"].to_numpy(), pts["_lat"].to_numpy())
+        _layer(fg, features(geoms, _event_props(pts, st_.label)), point="icon",
+                     icon_html=shape_svg(st_.shape, st_.color, 20), icon_size=20)
+
+
+def _grid_step(df: pd.DataFrame, max_cells: int = 800) -> float:
+    """Smallest grid step (degrees, display only) that keeps the number of cells small."""
+    step = 0.05
+    while step < 20:
+        keys = np.floor(df["_lon"] / step) * 100000 + np.floor(df["_lat"] / step)
+        if len(np.unique(keys.to_numpy())) <= max_cells:
+            break
+        step *= 2
+    return step
+
+
+def _aggregated(sub: pd.DataFrame, st_: Any, step: float, fg: LayerSpec) -> None:
+    cells = pd.DataFrame({
+        "cx": np.floor(sub["_lon"].to_numpy() / step),
+        "cy": np.floor(sub["_lat"].to_numpy() / step),
+        "lon": sub["_lon"].to_numpy(), "lat": sub["_lat"].to_numpy(),
+        "d": sub["date_text"].to_numpy(),
+    })
+    agg = cells.groupby(["cx", "cy"]).agg(n=("lon", "size"), lon=("lon", "mean"),
+                                          lat=("lat", "mean"), d0=("d", "min"), d1=("d", "max"))
+    geoms = shapely.points(agg["lon"].to_numpy(), agg["lat"].to_numpy())
+    props = [{
+        "n": int(n), "nlabel": f"{n:,}" if n < 1000 else f"{n / 1000:.0f}k",
+        "tip": f"<b>{n:,} events</b> · {esc(st_.label)}<br>{esc(d0)} – {esc(d1)}"
+               f"<br>grid cell {step:g}° (zoom in the table for details)",
+    } for n, d0, d1 in zip(agg["n"], agg["d0"], agg["d1"], strict=True)]
+    icon = shape_svg(st_.shape, st_.color, 26, label="__N__")
+    _layer(fg, features(geoms, props), point="count", icon_html=icon, icon_size=26)
+
+
+def event_legend(types: Sequence[str]) -> LayerSpec:
+    """Legend (a spec outside the layer control) listing event shapes/colours and fixed layers."""
+    entries = [(shape_svg(event_style(t, types).shape, event_style(t, types).color, 16),
+                event_style(t, types).label) for t in types]
+    entries += [
+        ('<span class="ln" style="border-top:3px solid #1b1b1b"></span>', "Iran–Pakistan border"),
+        ('<span class="ln" style="border-top:2px dashed #888"></span>', "Uncertainty disc / area"),
+        ('<svg width="16" height="16"><circle cx="8" cy="8" r="4" fill="#fff" stroke="#222" '
+         'stroke-width="1.5"/></svg>', "Place"),
+    ]
+    return {"name": "Legend", "control": False, "layers": [{"legend": legend_html(entries)}]}
+
+
+def highlight_group(lat: float, lon: float, label: str) -> LayerSpec:
+    """A ring around the selected event, with its name shown."""
+    fg = _spec("Selected event")
+    pt = np.array([shapely.Point(lon, lat)], dtype=object)
+    _layer(fg, features(pt, [{"label": esc(label)}]), point="dot", style={
+        "radius": 17, "color": "#000", "weight": 3, "fill": False,
+    }, interactive=False)
+    return fg
+
+
+def measure_group(points: Sequence[tuple[float, float, str]], path: Any,
+                  label: str) -> LayerSpec:
+    """Geodesic path (lon/lat LineString from the core) between measured sites (lat, lon, name)."""
+    fg = _spec("Measurement")
+    _layer(fg, features(np.array([path], dtype=object), [{"tip": esc(label)}]), style={
+        "color": "#000", "weight": 3, "dashArray": "8 6",
+    })
+    pts = shapely.points([p[1] for p in points], [p[0] for p in points])
+    _layer(fg, features(pts, [{"label": esc(p[2])} for p in points]), point="dot", style={
+        "radius": 6, "color": "#000", "weight": 2, "fillColor": "#F0E442", "fillOpacity": 1,
+    })
+    return fg
+
+
+def polygons_group(name: str, gdf: gpd.GeoDataFrame, tips: Sequence[str], *,
+                   color: str = "#0072B2", dash: str = "6 4") -> LayerSpec:
+    """Result polygons (buffers, rings, candidate regions) with pre-escaped tooltips."""
+    fg = _spec(esc(name))
+    geoms = display_geometry(gdf.geometry, 0.002)
+    _layer(fg, features(geoms, [{"tip": t} for t in tips]), style={
+        "color": color, "weight": 2, "dashArray": dash, "fillColor": color, "fillOpacity": 0.07,
+    })
+    return fg

@@ -1,0 +1,75 @@
+"""Map builder: offline assets, palette and shapes, escaping, fitting views, standalone export."""
+
+import re
+from pathlib import Path
+
+import pytest
+
+from dashboard import mapview as mv
+
+XSS = "<img src=x onerror=alert(1)> ${alert(2)} `x` \\"
+
+
+def test_esc_neutralises_html_and_js_template_syntax():
+    out = mv.esc(XSS)
+    for bad in ("<", ">", "`", "$", "\\"):
+        assert bad not in out
+    assert out.startswith("&lt;img src=x onerror=alert(1)&gt;")
+    assert mv.esc(None) == "" and mv.esc(float("nan")) == ""
+
+
+def test_base_map_loads_leaflet_only_from_the_app():
+    html = mv.base_map().get_root().render()
+    srcs = re.findall(r'<(?:script|link)[^>]*(?:src|href)="([^"]+)"', html)
+    assert srcs, "expected Leaflet links"
+    assert all(s.startswith("/app/static/leaflet/") for s in srcs), srcs
+    assert "cdn" not in html.lower() and "jquery" not in html.lower()
+
+
+def test_static_leaflet_matches_the_xstatic_package():
+    xs = pytest.importorskip("xstatic.pkg.leaflet")
+    src = Path(xs.BASE_DIR)
+    for name in ("leaflet.js", "leaflet.css", "images/layers.png"):
+        assert (mv.STATIC_DIR / "leaflet" / name).read_bytes() == (src / name).read_bytes()
+    assert "Leaflet 1.9.3" in (mv.STATIC_DIR / mv.LEAFLET_JS).read_text()[:200]
+
+
+def test_event_styles_use_okabe_ito_and_distinct_shapes_and_colours():
+    styles = list(mv.EVENT_STYLES.values())
+    assert all(s.color in mv.OKABE_ITO.values() for s in styles)
+    assert len({s.shape for s in styles}) == len(styles)
+    assert len({s.color for s in styles}) == len(styles)
+    assert all(s.shape in mv._SHAPES for s in styles)
+
+
+def test_unknown_types_get_distinct_fallback_styles_and_escaped_labels():
+    known = ["strike", "zeta", "alpha"]
+    a, z = mv.event_style("alpha", known), mv.event_style("zeta", known)
+    assert (a.color, a.shape) != (z.color, z.shape)
+    assert a.label == "Alpha"
+
+
+def test_shape_svg_differs_by_shape_and_escapes_label():
+    svgs = {mv.shape_svg(s, "#000") for s in mv._SHAPES}
+    assert len(svgs) == len(mv._SHAPES)
+    assert "&lt;b&gt;" in mv.shape_svg("circle", "#000", label="<b>")
+
+
+def test_bounds_view_fits_the_box():
+    (lat, lon), zoom = mv.bounds_view(25.0, 60.8, 29.9, 63.4, width_px=900, height_px=620)
+    assert 25 < lat < 30 and 60.8 < lon < 63.4
+    assert 6 <= zoom <= 8
+    (_, _), world = mv.bounds_view(-60, -180, 80, 180)
+    assert world < zoom
+
+
+def test_standalone_html_inlines_leaflet_and_works_without_the_server():
+    html = mv.standalone_html([], center=(28.0, 62.0), zoom=6)
+    assert "/app/static" not in html
+    assert "Leaflet 1.9.3" in html and ".leaflet-container" in html
+    assert not re.search(r'<script[^>]+src="http', html)
+
+
+def test_legend_escapes_labels():
+    body = mv.legend_html([("<svg></svg>", "<script>x</script>")], title="T&T")
+    assert "<script>" not in body and "&lt;script&gt;" in body and "T&amp;T" in body

@@ -1,0 +1,144 @@
+"""Layer specs: geodesic discs, precision-3 areas, aggregation, escaping of popups and links."""
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pytest
+from pyproj import Geod
+from shapely.geometry import LineString, Point, Polygon
+
+from dashboard import page_layers as pl
+
+XSS = "<img src=x onerror=alert(1)>"
+
+
+def _events(n=3, precision=(2, 3, 1), layers=("strike", "retaliation", "strike")):
+    return gpd.GeoDataFrame(
+        {
+            "event_id_cnty": [f"EV{i}" for i in range(n)],
+            "event_date": pd.to_datetime(["2024-01-16"] * n),
+            "layer": list(layers)[:n],
+            "location": ["Sabz Koh", XSS, "Panjgur"][:n],
+            "notes": [XSS] * n,
+            "geo_precision": list(precision)[:n],
+            "uncertainty_km": [10.0, 40.0, 3.0][:n],
+            "sources": [["https://example.org/a", "javascript:alert(1)"], [], []][:n],
+            "fatalities": [2, 0, 0][:n],
+        },
+        geometry=[Point(63.8, 26.9), Point(62.3, 27.4), Point(64.1, 26.97)][:n],
+        crs="EPSG:4326",
+    )
+
+
+def test_geodesic_disc_vertices_are_at_the_radius():
+    geod = Geod(ellps="WGS84")
+    for lat, radius_km in ((27.0, 10.0), (60.0, 250.0)):
+        poly = pl.geodesic_discs([lat], [63.0], [radius_km])[0]
+        lon, lat2 = np.asarray(poly.exterior.coords).T
+        _, _, d = geod.inv(np.full(lon.size, 63.0), np.full(lon.size, lat), lon, lat2)
+        assert np.allclose(d, radius_km * 1000, rtol=1e-3)
+    assert pl.geodesic_discs([], [], []).size == 0
+
+
+def test_safe_link_only_links_http_urls():
+    assert pl._safe_link("https://example.org/x?a=1&b=2").startswith('<a href="https://example.org')
+    assert "&amp;b=2" in pl._safe_link("https://example.org/x?a=1&b=2")
+    js = pl._safe_link("javascript:alert(1)")
+    assert "<a" not in js and js == "javascript:alert(1)"
+
+
+def _layers_of(spec):
+    return spec["layers"]
+
+
+def test_precision_three_events_are_areas_and_others_are_icons():
+    specs = pl.event_groups(_events(), ["strike", "retaliation"], discs=False)
+    strike, retaliation = specs
+    assert strike["name"].startswith("Cross-border strike (2)")
+    kinds = [(layer.get("point"), layer["data"]["features"][0]["geometry"]["type"])
+             for layer in _layers_of(strike)]
+    assert kinds == [("icon", "Point")]
+    (area,) = _layers_of(retaliation)
+    assert area["data"]["features"][0]["geometry"]["type"] == "Polygon"
+    assert area.get("point", "dot") != "icon"
+
+
+def test_discs_option_adds_uncertainty_polygons():
+    specs = pl.event_groups(_events(), ["strike"], discs=True)
+    types = [layer["data"]["features"][0]["geometry"]["type"] for layer in specs[0]["layers"]]
+    assert types == ["Polygon", "Point"]
+
+
+def test_popups_and_tooltips_escape_untrusted_text():
+    spec = pl.event_groups(_events(), ["strike", "retaliation"], discs=False)
+    props = [f["properties"] for s in spec for layer in s["layers"]
+             for f in layer["data"]["features"]]
+    for p in props:
+        assert "<img" not in p["pop"] and "<img" not in p["tip"]
+        assert "&lt;img src=x onerror=alert(1)&gt;" in p["pop"]
+    sabz = next(p for p in props if p["id"] == "EV0")
+    assert '<a href="https://example.org/a"' in sabz["pop"]
+    assert 'href="javascript' not in sabz["pop"]
+
+
+def test_many_events_are_aggregated_with_exact_counts():
+    rng = np.random.default_rng(1)
+    n = 5000
+    ev = gpd.GeoDataFrame(
+        {"event_id_cnty": [f"S{i}" for i in range(n)],
+         "event_date": pd.Timestamp("2024-01-16"),
+         "layer": rng.choice(["strike", "attack"], n), "location": "x", "geo_precision": 1},
+        geometry=gpd.points_from_xy(rng.uniform(55, 70, n), rng.uniform(24, 32, n)),
+        crs="EPSG:4326",
+    )
+    specs = pl.event_groups(ev, ["strike", "attack"], aggregate_above=1000)
+    total = 0
+    for spec in specs:
+        (layer,) = spec["layers"]
+        assert layer["point"] == "count"
+        feats = layer["data"]["features"]
+        assert len(feats) <= 800
+        total += sum(f["properties"]["n"] for f in feats)
+    assert total == n
+
+
+def test_provinces_emphasise_the_two_baloch_provinces():
+    prov = gpd.GeoDataFrame(
+        {"iso_3166_2": ["PK-BA", "IR-13", "IR-15"], "name": ["Balochistan", "Sistan", "Kerman"],
+         "country": ["Pakistan", "Iran", "Iran"], "country_iso_a3": ["PAK", "IRN", "IRN"]},
+        geometry=[Polygon([(0, 0), (1, 0), (1, 1)]), Polygon([(2, 0), (3, 0), (3, 1)]),
+                  Polygon([(4, 0), (5, 0), (5, 1)])], crs="EPSG:4326",
+    )
+    spec = pl.provinces_group(prov)
+    outlines, labels = spec["layers"]
+    styled = [bool(f["properties"]["style"]) for f in outlines["data"]["features"]]
+    assert styled == [True, True, False]
+    assert [f["properties"]["label"] for f in labels["data"]["features"]] == [
+        "Balochistan (PAK)", "Sistan (IRN)"]
+
+
+def test_to_group_renders_specs_without_cdn():
+    import folium
+
+    from dashboard.mapview import base_map
+
+    m = base_map()
+    for spec in [pl.border_group(LineString([(61, 29), (62, 25)]), {"length_km": 816.6}),
+                 *pl.event_groups(_events(), ["strike"]), pl.event_legend(["strike"])]:
+        pl.to_group(spec).add_to(m)
+    folium.LayerControl().add_to(m)
+    html = m.get_root().render()
+    assert "816.6 km" in html
+    assert "https://cdn" not in html and "jquery" not in html.lower()
+
+
+def test_tiles_group_is_none_for_the_offline_basemap():
+    assert pl.tiles_group("Vector land (offline)") is None
+    spec = pl.tiles_group("OpenStreetMap (online)")
+    assert spec["layers"][0]["tiles"].startswith("https://tile.openstreetmap.org")
+
+
+@pytest.mark.parametrize("n", [0])
+def test_event_groups_with_no_events(n):
+    specs = pl.event_groups(_events().iloc[:n], ["strike"])
+    assert specs[0]["name"].endswith("(0)") and specs[0]["layers"] == []
