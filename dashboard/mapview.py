@@ -153,9 +153,11 @@ class _LayerCss(MacroElement):
           font-weight: 600; text-shadow: 0 0 3px #fff, 0 0 3px #fff, 0 0 2px #fff; }
         .dash-label:before { display: none; }
         .dash-label-big { font-size: 13px; color: #5a3d5c; letter-spacing: .02em; }
-        .dash-legend { background: rgba(255,255,255,.93); padding: 6px 9px; border-radius: 6px;
-          box-shadow: 0 1px 4px rgba(0,0,0,.3); line-height: 20px; max-width: 240px; }
-        .dash-legend b { display: block; margin-bottom: 2px; }
+        .dash-legend { background: rgba(255,255,255,.92); padding: 4px 8px; border-radius: 6px;
+          box-shadow: 0 1px 4px rgba(0,0,0,.3); line-height: 17px; font-size: 11px;
+          max-width: 210px; }
+        .dash-legend summary { font-weight: 700; cursor: pointer; }
+
         .dash-legend svg { vertical-align: middle; margin-right: 5px; }
         .dash-legend .ln { display: inline-block; width: 18px; margin-right: 5px;
           vertical-align: middle; }
@@ -271,9 +273,10 @@ def display_geometry(geoms: Any, tolerance_deg: float = 0.01) -> np.ndarray:
 
 
 def legend_html(entries: Sequence[tuple[str, str]], title: str = "Legend") -> str:
-    """Legend body; ``entries`` are (trusted symbol HTML, label) and labels are escaped here."""
+    """Legend body (click the title to fold it); ``entries`` are (trusted symbol HTML, label),
+    labels are escaped here."""
     rows = "".join(f"<div>{sym}{esc(lbl)}</div>" for sym, lbl in entries)
-    return f"<b>{esc(title)}</b>{rows}"
+    return f"<details open><summary>{esc(title)}</summary>{rows}</details>"
 
 
 class Legend(MacroElement):

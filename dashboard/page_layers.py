@@ -162,7 +162,7 @@ def provinces_group(provinces: gpd.GeoDataFrame,
     hot = provinces["iso_3166_2"].isin(list(emphasise)).to_numpy()
     tips = [f"{esc(n)}, {esc(c)}" for n, c in zip(provinces["name"], provinces["country"],
                                                   strict=True)]
-    style_hot = {"color": "#7a5c2e", "weight": 1.6, "fillColor": "#e3c98f", "fillOpacity": 0.35}
+    style_hot = {"color": "#7a5c2e", "weight": 1.6, "fillColor": "#e3c98f", "fillOpacity": 0.22}
     props = [{"tip": t, "style": style_hot if h else {}} for t, h in zip(tips, hot, strict=True)]
     _layer(fg, features(geoms, props), style={
         "color": "#a9a9a9", "weight": 0.6, "dashArray": "3 3", "fillOpacity": 0,

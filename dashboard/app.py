@@ -1,0 +1,210 @@
+"""Streamlit page: the Iran–Pakistan border crisis of January 2024 on a map (``make run``).
+
+Thin on purpose: widgets → core calls (layers, events, analysis, importers) → layer specs
+(page_layers/mapview) → streamlit-folium. The base map never changes; everything else is
+sent as feature groups, so toggles, dates and measurements do not reload the map.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+
+import folium
+import streamlit as st
+from streamlit_folium import st_folium
+
+from dashboard import mapview, page_data, page_events, page_io, page_layers, page_state, page_tools
+from dashboard.errors import DashboardError
+
+TITLE = "Iran–Pakistan border crisis, January 2024"
+MAP_HEIGHT = 620
+BASEMAP_LABELS = dict(zip(page_state.BASEMAPS, page_layers.TILE_CHOICES, strict=True))
+PLAY_SECONDS = 1.0
+# Static page CSS (no data in it): tighter top padding so the map shows without scrolling.
+_CSS = ("<style>[data-testid=stMainBlockContainer]{padding-top:2.2rem;padding-bottom:1rem}"
+        "h1{font-size:1.8rem !important}</style>")
+
+
+def _init_state(types: list[str], d0: dt.date, d1: dt.date) -> None:
+    """First run of a session: widget values from the URL (permalink) or defaults."""
+    ss = st.session_state
+    if not ss.get("_initialised"):
+        vs = page_state.from_query(st.query_params.to_dict(), event_types=types,
+                                   min_date=d0, max_date=d1)
+        for key in page_state.LAYERS:
+            ss[f"layer_{key}"] = key in vs.layers
+        ss["basemap"] = BASEMAP_LABELS[vs.basemap]
+        for t in types:
+            ss[f"type_{t}"] = vs.types is None or t in vs.types
+        ss["dates"] = (vs.start or d0, vs.end or d1)
+        ss["_initial"] = {"a": vs.site_a, "b": vs.site_b, "matrix": vs.matrix,
+                          "buf": vs.buffer_target, "radii": vs.radii_km}
+        ss["view"] = page_events.border_view()
+        ss["_initialised"] = True
+    for t in types:  # types that appear later (uploads) start switched on
+        ss.setdefault(f"type_{t}", True)
+    lo, hi = ss["dates"]
+    ss["dates"] = (min(max(lo, d0), d1), min(max(hi, d0), d1))
+
+
+def _step(days: int, d0: dt.date, d1: dt.date) -> None:
+    """Move the end of the date range by ``days`` (a one-day window moves as a whole)."""
+    lo, hi = st.session_state["dates"]
+    if lo == hi:
+        lo = hi = min(max(lo + dt.timedelta(days=days), d0), d1)
+    else:
+        hi = min(max(hi + dt.timedelta(days=days), lo), d1)
+    st.session_state["dates"] = (lo, hi)
+    st.session_state["playing"] = False
+
+
+def _toggle_play() -> None:
+    ss = st.session_state
+    ss["playing"] = not ss.get("playing", False)
+    if ss["playing"]:
+        lo, _ = ss["dates"]
+        ss["dates"] = (lo, lo)
+
+
+def _fit(kind: str, events: object) -> None:
+    ss = st.session_state
+    ss["view"] = page_events.border_view() if kind == "border" else page_events.events_view(events)
+
+
+def _sidebar(types: list[str], d0: dt.date, d1: dt.date, events: object) -> None:
+    sb = st.sidebar
+    sb.header("Layers")
+    for key, label in page_state.LAYERS.items():
+        sb.checkbox(label, key=f"layer_{key}")
+    sb.selectbox("Background", list(BASEMAP_LABELS.values()), key="basemap",
+                 help="Online backgrounds load tiles from the internet; the vector land "
+                      "basemap is served by this app and works offline.")
+    sb.header("Event types")
+    for t in types:
+        sb.checkbox(page_layers.event_style(t, types).label, key=f"type_{t}")
+    sb.header("Dates")
+    sb.slider("Date range", min_value=d0, max_value=d1, key="dates", format="D MMM YYYY")
+    c1, c2, c3 = sb.columns(3)
+    c1.button("◀ Day", key="step_back", on_click=_step, args=(-1, d0, d1), width="stretch",
+              help="End date one day earlier")
+    playing = st.session_state.get("playing", False)
+    c2.button("⏸ Pause" if playing else "▶ Play", key="play", on_click=_toggle_play,
+              width="stretch", help="Walk through the days from the start date")
+    c3.button("Day ▶", key="step_fwd", on_click=_step, args=(1, d0, d1), width="stretch",
+              help="End date one day later")
+    sb.header("View")
+    c1, c2 = sb.columns(2)
+    c1.button("Fit border", key="fit_border", on_click=_fit, args=("border", events),
+              width="stretch")
+    c2.button("Fit all events", key="fit_events", on_click=_fit, args=("events", events),
+              width="stretch")
+
+
+def _map_specs(view_events: object, types_on: list[str], types: list[str],
+               below: list[dict], above: list[dict]) -> list[dict]:
+    ss = st.session_state
+    specs = []
+    tiles = page_layers.tiles_group(ss["basemap"])
+    if tiles:
+        specs.append(tiles)
+    for key in ("basemap", "provinces", "countries", "border"):
+        if ss[f"layer_{key}"]:
+            specs.append(page_data.static_spec(key))
+    specs += below
+    if ss["layer_places"]:
+        specs.append(page_data.static_spec("places", discs=ss["layer_discs"]))
+    specs += page_layers.event_groups(view_events, types_on, discs=ss["layer_discs"])
+    specs.append(page_layers.event_legend(types))
+    return specs + above
+
+
+def _current_state(types: list[str]) -> page_state.ViewState:
+    ss = st.session_state
+    sites = page_tools.site_options()
+    targets = page_tools.buffer_targets()
+    by_label = {v: k for k, v in BASEMAP_LABELS.items()}
+    try:
+        radii = page_state.parse_radii(ss.get("buffer_radii", ""))
+    except ValueError:
+        radii = ()
+    listed = ss.get("measure_mode") != page_tools.CLICK_MODE
+    return page_state.ViewState(
+        layers=tuple(k for k in page_state.LAYERS if ss.get(f"layer_{k}")),
+        basemap=by_label.get(ss.get("basemap"), "vector"),
+        types=tuple(t for t in types if ss.get(f"type_{t}")),
+        start=ss["dates"][0], end=ss["dates"][1],
+        site_a=sites.get(ss.get("measure_a"), "") if listed else "",
+        site_b=sites.get(ss.get("measure_b"), "") if listed else "",
+        matrix=tuple(sites[m] for m in ss.get("matrix_sites", []) if m in sites),
+        buffer_target=targets.get(ss.get("buffer_target") or "", ""),
+        radii_km=radii,
+    )
+
+
+def _page() -> None:
+    ss = st.session_state
+    events = page_events.all_events()
+    types = page_events.event_types(events)
+    d0, d1 = page_events.date_bounds(events)
+    _init_state(types, d0, d1)
+    _sidebar(types, d0, d1, events)
+
+    types_on = [t for t in types if ss.get(f"type_{t}")]
+    view_events = page_events.filter_events(events, types_on, ss["dates"])
+    table = page_events.event_table(view_events, types)
+    highlight = page_events.selected_event(table, view_events)
+
+    map_col, tool_col = st.columns([5, 2], gap="medium")
+    with tool_col:
+        tabs = st.tabs(["Measure", "Buffers", "Claims", "Data"])
+        with tabs[0]:
+            measured = page_tools.measure_panel(ss["_initial"])
+        with tabs[1]:
+            buffers = page_tools.buffer_panel(events, page_data.layer("places"), ss["_initial"])
+        with tabs[2]:
+            claims = page_tools.claims_panel()
+        with tabs[3]:
+            page_io.upload_section()
+    specs = _map_specs(view_events, types_on, types, buffers + claims, measured + highlight)
+    with tool_col, tabs[3]:
+        page_io.download_section(view_events, specs, ss["view"])
+    with map_col:
+        st.caption(page_events.summary_line(view_events, events, ss["dates"]))
+        clicking = ss.get("measure_mode") == page_tools.CLICK_MODE
+        center, zoom = ss["view"]
+        out = st_folium(
+            mapview.base_map(), key="map", height=MAP_HEIGHT, use_container_width=True,
+            feature_group_to_add=[page_layers.to_group(s) for s in specs],
+            layer_control=folium.LayerControl(collapsed=True), center=center, zoom=zoom,
+            returned_objects=["last_clicked"] if clicking else [],
+        )
+        if clicking:
+            page_tools.record_click(out)
+    page_events.events_section(table, view_events, types)
+
+    st.query_params.from_dict(page_state.to_query(_current_state(types), all_types=types))
+    if ss.get("playing"):
+        lo, hi = ss["dates"]
+        if hi >= d1:
+            ss["playing"] = False
+        else:
+            time.sleep(PLAY_SECONDS)
+            ss["dates"] = (lo, hi + dt.timedelta(days=1))
+            st.rerun()
+
+
+def main() -> None:
+    """Render the page; user errors become one sentence, never a traceback."""
+    st.set_page_config(page_title=TITLE, layout="wide", initial_sidebar_state="expanded")
+    st.markdown(_CSS, unsafe_allow_html=True)
+    st.title(TITLE)
+    st.caption("Strikes, retaliation and diplomacy around the Iran–Pakistan border. Click a "
+               "symbol for details and sources; every distance is an exact WGS84 geodesic.")
+    try:
+        _page()
+    except DashboardError as err:
+        st.error(page_events.md_escape(err))
+
+
+main()

@@ -1,0 +1,76 @@
+"""Cached data for the page: layers, events, per-event distance to the border, layer specs.
+
+Two cache levels (``st.cache_data``): raw layers are loaded once; derived, picklable slices
+(layer specs, the event table) are cached per argument. All numbers come from the core
+modules (layers, events, analysis) -- the page never measures on its own.
+"""
+
+from __future__ import annotations
+
+import geopandas as gpd
+import pandas as pd
+import streamlit as st
+
+from dashboard import layers, page_layers
+
+EVENT_SOURCE_COLUMN = "_origin"
+
+
+@st.cache_data(show_spinner=False)
+def layer(name: str) -> gpd.GeoDataFrame:
+    """A committed geodata layer (countries, provinces, places, basemap_land …)."""
+    if name == "countries":
+        return layers.load_countries()
+    if name == "provinces":
+        return layers.load_provinces()
+    if name == "places":
+        return layers.load_places()
+    return layers.load_layer(name)
+
+
+@st.cache_data(show_spinner=False)
+def border() -> tuple[object, dict]:
+    """The Iran–Pakistan border line (lon/lat LineString) and its properties incl. length."""
+    line = layers.load_border()
+    props = dict(line.properties)
+    props.setdefault("length_m", line.length_m)
+    return line.geometry, props
+
+
+@st.cache_data(show_spinner=False)
+def static_spec(name: str, discs: bool = True) -> page_layers.LayerSpec:
+    """Layer spec of a static layer: basemap, countries, provinces, border or places."""
+    if name == "basemap":
+        return page_layers.basemap_group(layer("basemap_land"), layer("basemap_lakes"),
+                                         layer("basemap_rivers"))
+    if name == "countries":
+        return page_layers.countries_group(layer("countries"))
+    if name == "provinces":
+        return page_layers.provinces_group(layer("provinces"))
+    if name == "border":
+        return page_layers.border_group(*border())
+    if name == "places":
+        return page_layers.places_group(layer("places"), discs=discs)
+    raise ValueError(f"unknown static layer {name!r}")
+
+
+@st.cache_data(show_spinner=False)
+def curated_events() -> gpd.GeoDataFrame:
+    """The curated events of January 2024 (events.load_curated_events)."""
+    from dashboard import events
+
+    gdf = events.load_curated_events()
+    gdf[EVENT_SOURCE_COLUMN] = "curated"
+    return gdf
+
+
+@st.cache_data(show_spinner=False)
+def border_distances(lats: tuple[float, ...], lons: tuple[float, ...]) -> pd.DataFrame:
+    """Distance to the border (km) and side per point, from analysis.distance_to_border."""
+    from dashboard import analysis
+
+    if not lats:
+        return pd.DataFrame({"distance_km": [], "side": []})
+    res = analysis.distance_to_border(list(lats), list(lons))
+    return pd.DataFrame({"distance_km": res["distance_m"].to_numpy() / 1000.0,
+                         "side": res["side"].to_numpy()})

@@ -1,0 +1,202 @@
+"""Page tools: measuring, distance matrix, buffers/rings and the claims panel.
+
+Each panel draws its widgets, calls one core function from :mod:`dashboard.analysis` (the same
+one the CLI calls, so the numbers are identical) and returns layer specs for the map.
+"""
+
+from __future__ import annotations
+
+import geopandas as gpd
+import pandas as pd
+import streamlit as st
+
+from dashboard import page_layers
+from dashboard.errors import DashboardError
+from dashboard.mapview import esc
+from dashboard.page_events import md_escape
+from dashboard.page_state import parse_radii
+
+LIST_MODE = "Pick from lists"
+CLICK_MODE = "Click two points on the map"
+KM_PER_MI = 1.609344
+KM_PER_NMI = 1.852
+BORDER_TARGET = "border"
+
+
+@st.cache_data(show_spinner=False)
+def site_options() -> dict[str, str]:
+    """Searchable labels → site ids for every known place and curated event."""
+    from dashboard import analysis
+
+    out = {}
+    for s in analysis.known_sites():
+        label = f"{s.name} · {s.kind}" if s.kind else s.name
+        if label in out:
+            label = f"{label} ({s.id})"
+        out[label] = s.id
+    return out
+
+
+def _label_for(site_id: str, options: dict[str, str]) -> str | None:
+    return next((lbl for lbl, sid in options.items() if sid == site_id), None)
+
+
+def _init_select(key: str, site_id: str, options: dict[str, str], default: str) -> None:
+    if key not in st.session_state:
+        st.session_state[key] = _label_for(site_id, options) or _label_for(default, options)
+
+
+def record_click(out: dict | None) -> None:
+    """Keep the last two distinct map clicks (lat, lon) for click measuring."""
+    clicked = (out or {}).get("last_clicked")
+    if not clicked:
+        return
+    point = (round(float(clicked["lat"]), 5), round(float(clicked["lng"]), 5))
+    clicks = st.session_state.setdefault("clicks", [])
+    if not clicks or clicks[-1] != point:
+        clicks.append(point)
+        del clicks[:-2]
+        st.rerun()
+
+
+def _sites_to_measure(options: dict[str, str]) -> tuple[str, str] | None:
+    ss = st.session_state
+    if ss.get("measure_mode") == CLICK_MODE:
+        clicks = ss.get("clicks", [])
+        st.caption(f"{len(clicks)} of 2 points clicked. Clicking again replaces the older one.")
+        if st.button("Clear clicked points", key="clear_clicks"):
+            ss["clicks"] = []
+            clicks = []
+        if len(clicks) < 2:
+            return None
+        return tuple(f"{lat},{lon}" for lat, lon in clicks)  # type: ignore[return-value]
+    a = st.selectbox("From", list(options), key="measure_a", placeholder="Type to search…")
+    b = st.selectbox("To", list(options), key="measure_b", placeholder="Type to search…")
+    if not a or not b:
+        return None
+    return options[a], options[b]
+
+
+def measure_panel(initial: dict) -> list[dict]:
+    """Two sites → geodesic distance (km, mi, nmi), bearings and the path; plus a matrix."""
+    from dashboard import analysis
+
+    options = site_options()
+    _init_select("measure_a", initial.get("a", ""), options, "sabz-koh")
+    _init_select("measure_b", initial.get("b", ""), options, "panjgur")
+    st.radio("Sites", [LIST_MODE, CLICK_MODE], key="measure_mode", horizontal=True,
+             label_visibility="collapsed")
+    pair = _sites_to_measure(options)
+    specs = []
+    if pair:
+        try:
+            a, b = analysis.resolve_site(pair[0]), analysis.resolve_site(pair[1])
+            res = analysis.measure_distance(a, b)
+        except DashboardError as err:
+            st.error(md_escape(err))
+        else:
+            km = res.distance_m / 1000.0
+            st.metric("Distance", f"{km:,.1f} km", border=True)
+            st.markdown(
+                f"**{km / KM_PER_MI:,.1f} mi** · **{km / KM_PER_NMI:,.1f} nmi**  \n"
+                f"Bearing {md_escape(a.name)} → {md_escape(b.name)}: "
+                f"**{res.initial_bearing_deg:.1f}°** (arrives on {res.final_bearing_deg:.1f}°)"
+            )
+            st.caption(f"Exact: {res.distance_m:,.0f} m. {md_escape(res.method)}")
+            unc = (a.uncertainty_km or 0) + (b.uncertainty_km or 0)
+            if unc:
+                st.caption(f"Location uncertainty of the two sites adds up to ± {unc:g} km.")
+            label = f"{esc(a.name)} → {esc(b.name)}: {km:,.1f} km"
+            specs.append(page_layers.measure_group(
+                [(a.lat, a.lon, a.name), (b.lat, b.lon, b.name)], res.path, label))
+    _matrix(options, initial)
+    return specs
+
+
+def _matrix(options: dict[str, str], initial: dict) -> None:
+    from dashboard import analysis
+
+    if "matrix_sites" not in st.session_state:
+        labels = [_label_for(s, options) for s in initial.get("matrix", ())]
+        st.session_state["matrix_sites"] = [lbl for lbl in labels if lbl]
+    chosen = st.multiselect("Distance matrix (km) of chosen sites", list(options),
+                            key="matrix_sites", max_selections=12)
+    if len(chosen) < 2:
+        return
+    sites = [analysis.resolve_site(options[c]) for c in chosen]
+    matrix = analysis.distance_matrix(sites)
+    km = pd.DataFrame(matrix.to_numpy() / 1000.0 if hasattr(matrix, "to_numpy") else matrix,
+                      index=[s.name for s in sites], columns=[s.name for s in sites]) / (
+        1.0 if hasattr(matrix, "to_numpy") else 1000.0)
+    st.dataframe(km.round(1), width="stretch")
+
+
+@st.cache_data(show_spinner=False)
+def buffer_targets() -> dict[str, str]:
+    """Labels → buffer target strings: the border, the two Baloch provinces, every site."""
+    from dashboard import layers
+
+    out = {"Iran–Pakistan border": BORDER_TARGET}
+    prov = layers.load_provinces()
+    for code in page_layers.EMPHASISED_PROVINCES:
+        name = prov.loc[prov["iso_3166_2"] == code, "name"]
+        if len(name):
+            out[f"Province: {name.iloc[0]} ({code})"] = code
+    for label, sid in site_options().items():
+        out[f"Site: {label}"] = sid
+    return out
+
+
+def buffer_panel(events: gpd.GeoDataFrame, places: gpd.GeoDataFrame, initial: dict) -> list[dict]:
+    """Target + radii → geodesic buffers drawn, with the events and places inside listed."""
+    from dashboard import analysis
+
+    targets = buffer_targets()
+    if "buffer_target" not in st.session_state:
+        st.session_state["buffer_target"] = next(
+            (lbl for lbl, t in targets.items() if t == initial.get("buf")), None)
+    if "buffer_radii" not in st.session_state:
+        st.session_state["buffer_radii"] = ", ".join(f"{r:g}" for r in initial.get("radii", ()))
+    label = st.selectbox("Buffer around", list(targets), key="buffer_target", index=None,
+                         placeholder="Choose the border, a province or a site…")
+    text = st.text_input("Radii in km (comma-separated)", key="buffer_radii",
+                         placeholder="e.g. 25, 50, 100")
+    if not label or not text.strip():
+        st.caption("Choose a target and one or more radii to draw geodesic buffers.")
+        return []
+    try:
+        radii = parse_radii(text)
+        rings = analysis.buffer_target(targets[label], radii)
+        inside = analysis.points_within(rings, events, places)
+    except (DashboardError, ValueError) as err:
+        st.error(md_escape(err))
+        return []
+    tips = [f"{esc(label)}: within {r:g} km ({a:,.0f} km²)"
+            for r, a in zip(rings["radius_km"], rings["area_km2"], strict=True)]
+    st.dataframe(inside.summary, hide_index=True, width="stretch")
+    with st.expander("Events and places inside the largest buffer"):
+        st.dataframe(inside.members, hide_index=True, width="stretch")
+    return [{**page_layers.polygons_group("Buffers", rings, tips, color="#0072B2"),
+             "below_events": True}]
+
+
+def claims_panel() -> list[dict]:
+    """The article's claims vs measured values, and the Sabz Koh candidate region."""
+    from dashboard import analysis
+
+    st.caption("Claims from the article, checked against our data. Our border is the Natural "
+               "Earth 1:10m line, generalised: measured values can differ by a few km from "
+               "surveyed ones, so small gaps are within the data's resolution.")
+    claims = analysis.check_claims()
+    st.dataframe(pd.DataFrame([c.to_dict() if hasattr(c, "to_dict") else vars(c)
+                               for c in claims]), hide_index=True, width="stretch")
+    show = st.checkbox("Show the Sabz Koh candidate region on the map", key="show_region",
+                       value=True)
+    if not show:
+        return []
+    loc = analysis.locate(analysis.SABZ_KOH_CONSTRAINTS)
+    region = gpd.GeoDataFrame(geometry=[loc.region], crs="EPSG:4326")
+    st.caption(md_escape(getattr(loc, "summary", "")))
+    return [{**page_layers.polygons_group("Sabz Koh candidate region", region,
+                                          ["Sabz Koh: constraint-geolocation candidate region"],
+                                          color="#D55E00", dash="2 4"), "below_events": True}]
