@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 import shapely
+import shapely.ops
 from pyproj import Geod
 from shapely.geometry import LineString, MultiLineString, Point, mapping, shape
 from shapely.geometry.polygon import orient
@@ -35,6 +36,12 @@ from shapely.geometry.polygon import orient
 REPO = Path(__file__).resolve().parent.parent
 DEFAULT_INPUT = REPO.parent / "shared" / "data" / "naturalearth"
 PLACES_CATALOG = Path(__file__).resolve().parent / "places_catalog.json"
+EVENTS_CATALOG = Path(__file__).resolve().parent / "events_catalog.json"
+# ACLED's numeric ISO 3166-1 code and region for the countries events happen in.
+ACLED_COUNTRY = {"Pakistan": (586, "South Asia"), "Iran": (364, "Middle East"),
+                 "Iraq": (368, "Middle East"), "Syria": (760, "Middle East"),
+                 "Yemen": (887, "Middle East"), "Switzerland": (756, "Europe"),
+                 "China": (156, "East Asia")}
 GEOD = Geod(ellps="WGS84")
 GRID = 1e-6  # degrees; ~0.1 m
 DISPLAY_BBOX = (24.0, 8.0, 80.0, 44.0)  # lon/lat extent of the regional cut
@@ -279,6 +286,42 @@ def build_places(provinces: list[dict[str, Any]], catalog_path: Path) -> list[di
     return feats
 
 
+def build_events(provinces: list[dict[str, Any]], catalog_path: Path) -> list[dict[str, Any]]:
+    """Curated events from the sourced catalogue, in the dashboard's event model.
+
+    Each event must lie inside (or within its uncertainty of) the province it names; ``year``,
+    ``iso`` and ``region`` are filled from the date and the country.
+    """
+    sys.path.insert(0, str(REPO))
+    from dashboard import events as model
+
+    catalog = json.loads(catalog_path.read_text(encoding="utf-8"))["events"]
+    polys = {f["properties"]["name"]: shape(f["geometry"]) for f in provinces}
+    rows = []
+    for entry in sorted(catalog, key=lambda e: (e["event_date"], e["event_id_cnty"])):
+        row = dict(entry)
+        if not row.get("sources"):
+            raise BuildError(f"event {row['event_id_cnty']} has no source")
+        iso, region = ACLED_COUNTRY[row["country"]]
+        row.update(year=int(row["event_date"][:4]), iso=iso, region=region,
+                   source_scale=row.get("source_scale", "International"), timestamp=None)
+        if row.get("admin1"):
+            poly = polys.get(row["admin1"])
+            if poly is None:
+                raise BuildError(f"event {row['event_id_cnty']}: unknown admin1 {row['admin1']}")
+            pt = Point(row["longitude"], row["latitude"])
+            if not poly.covers(pt):
+                lon, lat = shapely.ops.nearest_points(poly, pt)[0].coords[0]
+                gap_m = GEOD.inv(row["longitude"], row["latitude"], lon, lat)[2]
+                if gap_m > row["uncertainty_km"] * 1000:
+                    raise BuildError(f"event {row['event_id_cnty']} lies {gap_m / 1000:.1f} km "
+                                     f"outside {row['admin1']}")
+        rows.append(row)
+    import pandas as pd
+
+    return model.to_features(pd.DataFrame(rows))
+
+
 def build_basemap(features: list[dict[str, Any]], with_props: tuple[str, ...]) -> list:
     """Clip a physical layer to the display extent (plus Switzerland) and snap it."""
     boxes = [shapely.box(*DISPLAY_BBOX), shapely.box(*SWISS_BBOX)]
@@ -318,6 +361,10 @@ LAYER_META = {
         "catalog",
         "Sourced place catalogue (scripts/places_catalog.json); admin-1 by point-in-polygon "
         "against provinces.geojson."),
+    "events.geojson": (
+        "events",
+        "Curated events (scripts/events_catalog.json) in the ACLED-compatible model of "
+        "dashboard/events.py; each event checked against its admin-1 polygon."),
     "basemap_land.geojson": ("land", _CLIP),
     "basemap_lakes.geojson": ("lakes", _CLIP),
     "basemap_rivers.geojson": ("rivers", _CLIP),
@@ -335,6 +382,7 @@ def build(input_dir: Path, output_dir: Path, source_label: str) -> dict[str, Any
         "provinces.geojson": provinces,
         "border_iran_pakistan.geojson": [build_border(raw["boundary_lines"], countries_geom)],
         "places.geojson": build_places(provinces, PLACES_CATALOG),
+        "events.geojson": build_events(provinces, EVENTS_CATALOG),
         "basemap_land.geojson": build_basemap(raw["land"], ("featurecla",)),
         "basemap_lakes.geojson": build_basemap(raw["lakes"], ("name",)),
         "basemap_rivers.geojson": build_basemap(raw["rivers"], ("name",)),
@@ -345,7 +393,14 @@ def build(input_dir: Path, output_dir: Path, source_label: str) -> dict[str, Any
         path = output_dir / fname
         write_collection(path, feats, fname.removesuffix(".geojson"))
         key, how = LAYER_META[fname]
-        if key == "catalog":
+        if key == "events":
+            src = {
+                "source": "Curated from public reporting (each event's 'sources' URLs)",
+                "url": "see each feature's 'sources'",
+                "licence": "Facts and figures from the cited sources; catalogue MIT",
+                "inputs": {"events_catalog.json": sha256_file(EVENTS_CATALOG)},
+            }
+        elif key == "catalog":
             src = {
                 "source": "Place catalogue (each feature's 'source') + Natural Earth admin-1",
                 "url": "see each feature's 'source'",
