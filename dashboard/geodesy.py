@@ -149,7 +149,8 @@ def _segments(geom: Any) -> tuple[np.ndarray, np.ndarray]:
     return np.concatenate(starts), np.concatenate(ends)
 
 
-def _aeqd(lat0: float, lon0: float) -> Transformer:
+def aeqd_transformer(lat0: float, lon0: float) -> Transformer:
+    """lon/lat → azimuthal equidistant metres centred on (lat0, lon0) on WGS84 (always_xy)."""
     crs = CRS.from_proj4(f"+proj=aeqd +lat_0={lat0} +lon_0={lon0} +ellps=WGS84 +units=m")
     return Transformer.from_crs("EPSG:4326", crs, always_xy=True)
 
@@ -213,7 +214,7 @@ def nearest_on_geometry(lats: Any, lons: Any, geom: Any) -> pd.DataFrame:
                              "inside": pd.Series([], dtype=bool)})
     a, b = _segments(geom)
     centre = geom.centroid
-    tr = _aeqd(centre.y, centre.x)
+    tr = aeqd_transformer(centre.y, centre.x)
     ax, ay = tr.transform(a[:, 0], a[:, 1])
     bx, by = tr.transform(b[:, 0], b[:, 1])
     px, py = tr.transform(lo, la)
@@ -318,7 +319,7 @@ def buffer(geom: Any, radius_m: float) -> Any:
     if maxy + reach_deg >= 89.9 or miny - reach_deg <= -89.9:
         raise BadParameter("This buffer would reach a pole; polar buffers are not supported.")
     centre = geom.centroid
-    tr = _aeqd(centre.y, centre.x)
+    tr = aeqd_transformer(centre.y, centre.x)
     # simplify the source by ≤ 0.02 % of the radius (in metres) to keep the union small
     proj = shapely.transform(geom, lambda xy: np.column_stack(tr.transform(xy[:, 0], xy[:, 1])))
     simple = shapely.simplify(proj, tolerance=radius_m * 2e-4, preserve_topology=True)

@@ -1,0 +1,292 @@
+"""CLI measuring commands: sites, distance, distance-to, buffer, claims, locate.
+
+Same core functions as the page (dashboard.analysis). User errors raise DashboardError
+subclasses; ``dashboard.cli.main`` prints them as one line and exits with code 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import os
+import sys
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any, TextIO
+
+import numpy as np
+
+from dashboard import analysis, geodesy
+from dashboard.errors import BadCoordinate, BadParameter, DataError
+
+CHUNK_ROWS = 50_000
+LAT_NAMES = ("lat", "latitude", "y")
+LON_NAMES = ("lon", "lng", "long", "longitude", "x")
+
+
+def register(sub: Any) -> None:
+    """Add the measuring subcommands to the CLI's subparsers."""
+    p = sub.add_parser("sites", help="list the known sites (places and events)")
+    p.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    p.set_defaults(func=cmd_sites)
+
+    p = sub.add_parser("distance", help="geodesic distance and bearings between two sites",
+                       description="A and B are a site name or id (see 'sites') or LAT,LON.")
+    p.add_argument("a", metavar="A")
+    p.add_argument("b", metavar="B")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_distance)
+
+    p = sub.add_parser("distance-to", help="distance of every point in a CSV to the border",
+                       description="Reads a CSV with lat,lon (or latitude,longitude) columns and "
+                                   "writes it back with distance_m, nearest_lat, nearest_lon "
+                                   "and side. Streams in chunks: any number of rows.")
+    p.add_argument("target", choices=["border"])
+    p.add_argument("--input", required=True, type=Path)
+    p.add_argument("--output", required=True, type=Path)
+    p.set_defaults(func=cmd_distance_to)
+
+    p = sub.add_parser("buffer", help="geodesic buffer or range rings as GeoJSON",
+                       description="TARGET is 'border', a site, or a province ISO code (PK-BA).")
+    p.add_argument("target", metavar="TARGET")
+    p.add_argument("--km", required=True, nargs="+", help="radius or radii in km")
+    p.add_argument("--output", type=Path, help="GeoJSON file (default: standard output)")
+    p.set_defaults(func=cmd_buffer)
+
+    p = sub.add_parser("claims", help="the article's claims against measured values")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_claims)
+
+    p = sub.add_parser(
+        "locate", help="candidate region from distance constraints",
+        description="Constraints (repeatable): --from SITE:KM:TOL (e.g. Panjgur:90:15), "
+                    "--border KM:TOL (e.g. 45:10), --within ISO (e.g. PK-BA). Prints the "
+                    "candidate region's area and centroid; --output writes it as GeoJSON.")
+    p.add_argument("--from", dest="from_site", action="append", default=[], metavar="SITE:KM:TOL")
+    p.add_argument("--border", action="append", default=[], metavar="KM:TOL")
+    p.add_argument("--within", action="append", default=[], metavar="ISO")
+    p.add_argument("--output", type=Path)
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_locate)
+
+
+# ------------------------------------------------------------------------------ helpers
+def _atomic_write(path: Path, write: Any) -> None:
+    """Write through a temporary file in the same folder and rename: never half-written."""
+    path = Path(path)
+    folder = path.parent if str(path.parent) else Path(".")
+    if not folder.is_dir():
+        raise BadParameter(f"The folder {folder} does not exist.")
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=folder)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
+            write(fh)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def _number(value: float, digits: int = 3) -> str:
+    return f"{value:.{digits}f}"
+
+
+def _feature_collection(features: list[dict[str, Any]]) -> dict[str, Any]:
+    return {"type": "FeatureCollection", "features": features}
+
+
+def _geometry_json(geom: Any) -> dict[str, Any]:
+    import shapely
+
+    return json.loads(shapely.to_geojson(shapely.set_precision(geom, 1e-7)))
+
+
+# ----------------------------------------------------------------------------- commands
+def cmd_sites(args: argparse.Namespace) -> int:
+    """Print the known sites: id, name, lat, lon (and kind, uncertainty)."""
+    sites = analysis.known_sites()
+    if args.json:
+        json.dump([{"id": s.id, "name": s.name, "lat": s.lat, "lon": s.lon, "kind": s.kind,
+                    "uncertainty_km": s.uncertainty_km, "aliases": list(s.aliases)}
+                   for s in sites], sys.stdout, ensure_ascii=False, indent=1)
+        sys.stdout.write("\n")
+        return 0
+    w = max(len(s.id) for s in sites)
+    print(f"{'id':<{w}}  {'lat':>10} {'lon':>11}  {'±km':>5}  name")
+    for s in sites:
+        print(f"{s.id:<{w}}  {s.lat:>10.5f} {s.lon:>11.5f}  {s.uncertainty_km:>5g}  {s.name}")
+    return 0
+
+
+def cmd_distance(args: argparse.Namespace) -> int:
+    """Geodesic distance A → B in km, miles, nautical miles, with bearings."""
+    a, b = analysis.resolve_site(args.a), analysis.resolve_site(args.b)
+    res = analysis.measure_distance(a, b)
+    if args.json:
+        print(json.dumps(res.to_dict(), ensure_ascii=False))
+        return 0
+    km = res.distance_m / 1000.0
+    print(f"{a.name} ({a.lat:.5f},{a.lon:.5f}) → {b.name} ({b.lat:.5f},{b.lon:.5f})")
+    print(f"  distance         {km:,.3f} km | {km / analysis.KM_PER_MILE:,.3f} mi | "
+          f"{km / analysis.KM_PER_NMI:,.3f} nmi")
+    print(f"  initial bearing  {res.initial_bearing_deg:.2f}°  "
+          f"(final {res.final_bearing_deg:.2f}°)")
+    unc = a.uncertainty_km + b.uncertainty_km
+    if unc:
+        print(f"  uncertainty      the two positions are known to ±{a.uncertainty_km:g} km and "
+              f"±{b.uncertainty_km:g} km")
+    print(f"  method           {res.method}")
+    return 0
+
+
+def _column(header: list[str], names: tuple[str, ...], what: str) -> int:
+    lowered = [h.strip().casefold() for h in header]
+    for name in names:
+        if name in lowered:
+            return lowered.index(name)
+    raise DataError(f"The CSV has no {what} column (expected one of: {', '.join(names)}).")
+
+
+def _chunks(reader: Iterator[list[str]], size: int) -> Iterator[list[list[str]]]:
+    chunk: list[list[str]] = []
+    for row in reader:
+        chunk.append(row)
+        if len(chunk) >= size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
+def _coords(rows: list[list[str]], ilat: int, ilon: int, first_line: int) -> tuple[np.ndarray,
+                                                                                     np.ndarray]:
+    lat = np.empty(len(rows))
+    lon = np.empty(len(rows))
+    for k, row in enumerate(rows):
+        line = first_line + k
+        try:
+            lat[k] = float(row[ilat])
+            lon[k] = float(row[ilon])
+        except (IndexError, ValueError):
+            raise DataError(f"CSV line {line}: latitude/longitude are missing or not numbers "
+                            f"({','.join(row)[:60]!r}); nothing was written.") from None
+        if not (-90 <= lat[k] <= 90 and -180 <= lon[k] <= 180):
+            raise BadCoordinate(f"CSV line {line}: {lat[k]:g},{lon[k]:g} is not a valid LAT,LON; "
+                                "nothing was written.")
+    return lat, lon
+
+
+def cmd_distance_to(args: argparse.Namespace) -> int:
+    """Stream a CSV of points and add the distance to the border, nearest point and side."""
+    src: Path = args.input
+    if not src.is_file():
+        raise DataError(f"Input file {src} does not exist.")
+
+    def write(out: TextIO) -> None:
+        with src.open(encoding="utf-8-sig", newline="") as fh:
+            reader = csv.reader(fh)
+            try:
+                header = next(reader)
+            except StopIteration:
+                raise DataError(f"{src} is empty.") from None
+            except (UnicodeDecodeError, csv.Error) as err:
+                raise DataError(f"{src} is not a readable UTF-8 CSV file ({err}).") from None
+            ilat = _column(header, LAT_NAMES, "latitude")
+            ilon = _column(header, LON_NAMES, "longitude")
+            writer = csv.writer(out, lineterminator="\n")
+            writer.writerow([*header, "distance_m", "nearest_lat", "nearest_lon", "side"])
+            line = 2
+            try:
+                for rows in _chunks(reader, CHUNK_ROWS):
+                    lat, lon = _coords(rows, ilat, ilon, line)
+                    res = analysis.distance_to_border(lat, lon)
+                    for row, d, nla, nlo, side in zip(rows, res["distance_m"],
+                                                      res["nearest_lat"], res["nearest_lon"],
+                                                      res["side"], strict=True):
+                        writer.writerow([*row, f"{d:.3f}", f"{nla:.7f}", f"{nlo:.7f}", side])
+                    line += len(rows)
+            except (UnicodeDecodeError, csv.Error) as err:
+                raise DataError(f"CSV line {line}+: the file cannot be read ({err}); "
+                                "nothing was written.") from None
+
+    _atomic_write(args.output, write)
+    return 0
+
+
+def cmd_buffer(args: argparse.Namespace) -> int:
+    """Write geodesic buffers (one feature per radius) as an RFC 7946 FeatureCollection."""
+    radii = analysis.parse_radii_km(" ".join(args.km))
+    gdf = analysis.buffer_target(args.target, radii)
+    feats = [{"type": "Feature",
+              "properties": {"target": r.target, "radius_km": r.radius_km,
+                             "area_km2": round(r.area_km2, 3), "method": r.method},
+              "geometry": _geometry_json(r.geometry)} for r in gdf.itertuples()]
+    fc = _feature_collection(feats)
+    if args.output:
+        _atomic_write(args.output, lambda fh: json.dump(fc, fh, ensure_ascii=False))
+        for r in gdf.itertuples():
+            print(f"{r.target}: {r.radius_km:g} km buffer, {r.area_km2:,.0f} km² → {args.output}")
+    else:
+        json.dump(fc, sys.stdout, ensure_ascii=False)
+        sys.stdout.write("\n")
+    return 0
+
+
+def cmd_claims(args: argparse.Namespace) -> int:
+    """Print the claims table (or JSON)."""
+    results = analysis.check_claims()
+    if args.json:
+        print(json.dumps([r.to_dict() for r in results], ensure_ascii=False, indent=1))
+        return 0
+    print(f"{'claim':<24} {'claimed':>10} {'measured':>10} {'diff':>9}  verdict")
+    for r in results:
+        print(f"{r.id:<24} {r.claimed:>7g} {r.unit:<2} {r.measured:>10.1f} "
+              f"{r.difference:>+9.1f}  {r.verdict} (±{r.tolerance:g} {r.unit})")
+    notes = list(dict.fromkeys(r.note for r in results if r.note))
+    for n in notes:
+        print(f"note: {n}")
+    print(f"method: {geodesy.METHOD}")
+    return 0
+
+
+def _floats(text: str, n: int, flag: str, example: str) -> list[float]:
+    parts = text.split(":")
+    if len(parts) != n:
+        raise BadParameter(f"{flag} {text!r}: expected {example}.")
+    try:
+        vals = [float(p) for p in parts]
+    except ValueError:
+        raise BadParameter(f"{flag} {text!r}: expected {example}.") from None
+    if any(v < 0 or not np.isfinite(v) for v in vals):
+        raise BadParameter(f"{flag} {text!r}: distances must not be negative.")
+    return vals
+
+
+def cmd_locate(args: argparse.Namespace) -> int:
+    """Intersect the constraints and report the candidate region."""
+    constraints: list[Any] = []
+    for text in args.from_site:
+        site, _, rest = text.partition(":")
+        km, tol = _floats(rest, 2, "--from", "SITE:KM:TOL such as Panjgur:90:15")
+        constraints.append(analysis.FromSite(site, km, tol))
+    for text in args.border:
+        km, tol = _floats(text, 2, "--border", "KM:TOL such as 45:10")
+        constraints.append(analysis.FromBorder(km, tol))
+    constraints += [analysis.Within(code) for code in args.within]
+    if not constraints:
+        raise BadParameter("Give at least one constraint: --from, --border or --within.")
+    res = analysis.locate(constraints)
+    if args.output:
+        feat = {"type": "Feature", "properties": res.to_dict(),
+                "geometry": _geometry_json(res.region)}
+        _atomic_write(args.output, lambda fh: json.dump(_feature_collection([feat]), fh,
+                                                        ensure_ascii=False))
+    if args.json:
+        print(json.dumps(res.to_dict(), ensure_ascii=False))
+    else:
+        print(res.summary)
+        if args.output:
+            print(f"region written to {args.output}")
+    return 0
