@@ -236,7 +236,7 @@ def to_csv(gdf: pd.DataFrame) -> str:
     """
     model = normalise(gdf)
     buf = io.StringIO()
-    writer = csv.writer(buf, lineterminator="\n")
+    writer = csv.writer(buf, lineterminator="\r\n")  # RFC 4180; quotes any CR or LF
     writer.writerow(EVENT_COLUMNS)
     for rec in model[list(EVENT_COLUMNS)].to_dict("records"):
         row = []

@@ -146,7 +146,7 @@ def _number(value: Any) -> float | None:
     if value is None:
         return None
     if isinstance(value, int | float | np.number):
-        return float(value)
+        return None if math.isnan(float(value)) else float(value)
     s = str(value).strip().replace("\u2212", "-")
     if not s:
         return None
@@ -290,7 +290,8 @@ def _read_csv(text: str) -> ImportResult:
                                       ("date (event_date/date)", "event_date"))
                if col not in cols.values()]
     if missing:
-        raise ImportRejected("The CSV file has no " + " and no ".join(missing) + " column.")
+        listed = ", ".join(missing[:-1]) + " or " + missing[-1] if len(missing) > 1 else missing[0]
+        raise ImportRejected(f"The CSV file has no {listed} column.")
     rows: list[tuple[int, dict[str, Any]]] = []
     line = 1
     try:
