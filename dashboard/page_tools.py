@@ -124,10 +124,7 @@ def _matrix(options: dict[str, str], initial: dict) -> None:
     if len(chosen) < 2:
         return
     sites = [analysis.resolve_site(options[c]) for c in chosen]
-    matrix = analysis.distance_matrix(sites)
-    km = pd.DataFrame(matrix.to_numpy() / 1000.0 if hasattr(matrix, "to_numpy") else matrix,
-                      index=[s.name for s in sites], columns=[s.name for s in sites]) / (
-        1.0 if hasattr(matrix, "to_numpy") else 1000.0)
+    km = analysis.distance_matrix(sites) / 1000.0  # metres → km, indexed by site name
     st.dataframe(km.round(1), width="stretch")
 
 
@@ -184,19 +181,29 @@ def claims_panel() -> list[dict]:
     """The article's claims vs measured values, and the Sabz Koh candidate region."""
     from dashboard import analysis
 
-    st.caption("Claims from the article, checked against our data. Our border is the Natural "
-               "Earth 1:10m line, generalised: measured values can differ by a few km from "
-               "surveyed ones, so small gaps are within the data's resolution.")
+    st.caption("Claims from the article and reporting, measured on the WGS84 ellipsoid. Our "
+               "border is the Natural Earth 1:10m line, which is generalised (224 vertices): it "
+               "measures shorter than the surveyed 909 km, so border-length gaps reflect the "
+               "data's resolution. Sabz Koh's position is inferred (±20 km).")
     claims = analysis.check_claims()
-    st.dataframe(pd.DataFrame([c.to_dict() if hasattr(c, "to_dict") else vars(c)
-                               for c in claims]), hide_index=True, width="stretch")
+    table = pd.DataFrame([{
+        "Claim": c.claim, "Claimed": f"{c.claimed:,.0f} {c.unit}",
+        "Measured": f"{c.measured:,.1f} {c.unit}", "Difference": f"{c.difference:+,.1f}",
+        "Verdict": c.verdict, "Tolerance": f"±{c.tolerance:g} {c.unit}", "Source": c.source,
+        "Link": c.url or None} for c in claims])
+    st.dataframe(table, hide_index=True, width="stretch", key="claims_table",
+                 column_config={"Link": st.column_config.LinkColumn(display_text="open")})
+    with st.expander("How each value was measured"):
+        for c in claims:
+            note = f" {c.note}" if c.note else ""
+            st.markdown(f"- **{md_escape(c.id)}**: {md_escape(c.data)}.{md_escape(note)}")
     show = st.checkbox("Show the Sabz Koh candidate region on the map", key="show_region",
                        value=True)
     if not show:
         return []
     loc = analysis.locate(analysis.SABZ_KOH_CONSTRAINTS)
     region = gpd.GeoDataFrame(geometry=[loc.region], crs="EPSG:4326")
-    st.caption(md_escape(getattr(loc, "summary", "")))
+    st.caption(md_escape(loc.summary))
     return [{**page_layers.polygons_group("Sabz Koh candidate region", region,
                                           ["Sabz Koh: constraint-geolocation candidate region"],
                                           color="#D55E00", dash="2 4"), "below_events": True}]
