@@ -23,8 +23,9 @@ def upload_section() -> None:
     from dashboard import importers
 
     st.file_uploader(
-        f"Upload events (CSV in ACLED columns or GeoJSON, up to {MAX_IMPORT_BYTES // 2**20} MB)",
-        type=["csv", "geojson", "json"], key="upload",
+        f"Upload events (ACLED CSV, CSV with lat/lon, GeoJSON or GeoPackage; up to "
+        f"{MAX_IMPORT_BYTES // 2**20} MB)",
+        type=["csv", "geojson", "json", "gpkg"], key="upload",
         help="Rows that fail validation are listed with the reason; nothing else is changed.",
     )
     upload = st.session_state.get("upload")
@@ -34,13 +35,18 @@ def upload_section() -> None:
     if st.session_state.get("_upload_token") != token:
         st.session_state["_upload_token"] = token
         st.session_state["upload_report"] = _import(importers, upload)
+        if st.session_state["upload_report"].get("accepted"):
+            st.rerun()  # the map and table above were drawn before the import: redraw them
     report = st.session_state.get("upload_report") or {}
     if report.get("error"):
         st.error(md_escape(report["error"]))
     if report.get("accepted") is not None:
-        st.success(f"Imported {report['accepted']:,} events from {md_escape(upload.name)}.")
+        n = report["accepted"]
+        st.success(f"Imported {n:,} event{'' if n == 1 else 's'} from {md_escape(upload.name)}; "
+                   "they are on the map and in the table for this session.")
     if report.get("rejected") is not None and len(report["rejected"]):
-        st.warning(f"{len(report['rejected']):,} rows were rejected:")
+        k = len(report["rejected"])
+        st.warning(f"{k:,} row{' was' if k == 1 else 's were'} rejected:")
         st.dataframe(report["rejected"], hide_index=True, width="stretch", key="rejected_rows")
 
 
