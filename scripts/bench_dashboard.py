@@ -195,6 +195,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[1000, 10000, 100000])
     parser.add_argument("--timeout", type=float, default=180.0)
+    parser.add_argument("--json", type=Path, help="also write the figures to this JSON file")
     args = parser.parse_args(argv)
     if not Path(CHROMIUM).exists():
         print(f"needs {CHROMIUM} (apt-get install -y chromium)")
@@ -266,8 +267,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"target ≥ 10× the naive page at 100,000 events (first render): "
               f"{'≥' if nv.first_s == float('inf') else ''}{ratio:,.1f}× → "
               f"{'MET' if ratio >= 10 else 'NOT MET'}")
-    out = REPO / "scripts" / "bench_dashboard_last.json"
-    out.write_text(json.dumps(summary, default=str, indent=1) + "\n", encoding="utf-8")
+    if args.json:
+        args.json.write_text(json.dumps(summary, default=str, indent=1) + "\n", encoding="utf-8")
     return 0
 
 

@@ -372,6 +372,10 @@ LAYER_META = {
 }
 
 
+CATALOG_SOURCES = {"events": ("Curated events from public reporting", EVENTS_CATALOG),
+                   "catalog": ("Place catalogue", PLACES_CATALOG)}
+
+
 def build(input_dir: Path, output_dir: Path, source_label: str) -> dict[str, Any]:
     """Build every layer into output_dir and write manifest.json; returns the manifest."""
     output_dir.mkdir(parents=True, exist_ok=True)
@@ -393,19 +397,13 @@ def build(input_dir: Path, output_dir: Path, source_label: str) -> dict[str, Any
         path = output_dir / fname
         write_collection(path, feats, fname.removesuffix(".geojson"))
         key, how = LAYER_META[fname]
-        if key == "events":
+        if key in CATALOG_SOURCES:
+            what, catalog = CATALOG_SOURCES[key]
             src = {
-                "source": "Curated from public reporting (each event's 'sources' URLs)",
-                "url": "see each feature's 'sources'",
-                "licence": "Facts and figures from the cited sources; catalogue MIT",
-                "inputs": {"events_catalog.json": sha256_file(EVENTS_CATALOG)},
-            }
-        elif key == "catalog":
-            src = {
-                "source": "Place catalogue (each feature's 'source') + Natural Earth admin-1",
-                "url": "see each feature's 'source'",
-                "licence": "Coordinates are facts from the cited sources; catalogue MIT",
-                "inputs": {"places_catalog.json": sha256_file(PLACES_CATALOG)},
+                "source": f"{what} (each feature's sources) + Natural Earth admin-1 checks",
+                "url": "see each feature's source URLs",
+                "licence": "Facts and coordinates from the cited sources; catalogue MIT",
+                "inputs": {catalog.name: sha256_file(catalog)},
             }
         else:
             stem = INPUTS[key]

@@ -48,21 +48,23 @@ def _markers(pg, expected=None):
     return _map(pg).locator(".dash-icon").count()
 
 
-def _tooltips(frame):
-    return frame.evaluate("""() => {
+def _layer_texts(frame, kind: str) -> list[str]:
+    """Contents of every Leaflet layer's tooltip or popup (``kind``: "Tooltip" or "Popup")."""
+    return frame.evaluate("""(kind) => {
       const out = [];
       for (const v of Object.values(window)) {
         if (v instanceof L.Map) v.eachLayer(l => {
-          if (l.getTooltip && l.getTooltip()) out.push(String(l.getTooltip().getContent()));
+          const item = l['get' + kind] && l['get' + kind]();
+          if (item) out.push(String(item.getContent()));
         });
       }
       return out;
-    }""")
+    }""", kind)
 
 
 def test_map_shows_the_border_and_the_curated_events_without_leaving_localhost(page, app_url):
     frame = _map(page)
-    tips = _tooltips(frame)
+    tips = _layer_texts(frame, "Tooltip")
     assert any("Iran–Pakistan border" in t for t in tips)
     assert any("Sabz Koh" in t for t in tips)
     # 11 curated events; the two precision-3 ones (Idlib province, Yemen) are areas, not pins
@@ -102,15 +104,7 @@ def test_upload_with_xss_payload_shows_text_and_runs_nothing(page):
     page.get_by_text("1 row was rejected").wait_for(timeout=30_000)
     assert _markers(page, expected=10) == 10
     frame = _map(page)
-    popups = frame.evaluate("""() => {
-      const out = [];
-      for (const v of Object.values(window)) {
-        if (v instanceof L.Map) v.eachLayer(l => {
-          if (l.getPopup && l.getPopup()) out.push(String(l.getPopup().getContent()));
-        });
-      }
-      return out;
-    }""")
+    popups = _layer_texts(frame, "Popup")
     hit = [p for p in popups if "onerror" in p]
     assert hit and all("<img" not in p for p in hit)
     assert any("&lt;img src=x onerror=alert(1)&gt;" in p for p in hit)
