@@ -163,7 +163,7 @@ def buffer_panel(events: gpd.GeoDataFrame, places: gpd.GeoDataFrame, initial: di
         return []
     try:
         radii = parse_radii(text)
-        rings = analysis.buffer_target(targets[label], radii)
+        rings = _buffers(targets[label], tuple(radii))
         inside = analysis.points_within(rings, events, places)
     except (DashboardError, ValueError) as err:
         st.error(md_escape(err))
@@ -177,15 +177,38 @@ def buffer_panel(events: gpd.GeoDataFrame, places: gpd.GeoDataFrame, initial: di
              "below_events": True}]
 
 
+@st.cache_data(show_spinner=False, max_entries=64)
+def _buffers(target: str, radii_km: tuple[float, ...]) -> gpd.GeoDataFrame:
+    """Geodesic buffers of a target (cached: moving the map or dates does not recompute)."""
+    from dashboard import analysis
+
+    return analysis.buffer_target(target, list(radii_km))
+
+
+@st.cache_data(show_spinner=False)
+def _claims() -> list:
+    """The claims check (fixed data: computed once per server)."""
+    from dashboard import analysis
+
+    return analysis.check_claims()
+
+
+@st.cache_data(show_spinner=False)
+def _sabz_koh_region() -> object:
+    """Constraint geolocation of Sabz Koh from the article's two distances (computed once)."""
+    from dashboard import analysis
+
+    return analysis.locate(analysis.SABZ_KOH_CONSTRAINTS)
+
+
 def claims_panel() -> list[dict]:
     """The article's claims vs measured values, and the Sabz Koh candidate region."""
-    from dashboard import analysis
 
     st.caption("Claims from the article and reporting, measured on the WGS84 ellipsoid. Our "
                "border is the Natural Earth 1:10m line, which is generalised (224 vertices): it "
                "measures shorter than the surveyed 909 km, so border-length gaps reflect the "
                "data's resolution. Sabz Koh's position is inferred (±20 km).")
-    claims = analysis.check_claims()
+    claims = _claims()
     table = pd.DataFrame([{
         "Claim": c.claim, "Claimed": f"{c.claimed:,.0f} {c.unit}",
         "Measured": f"{c.measured:,.1f} {c.unit}", "Difference": f"{c.difference:+,.1f}",
@@ -201,7 +224,7 @@ def claims_panel() -> list[dict]:
                        value=True)
     if not show:
         return []
-    loc = analysis.locate(analysis.SABZ_KOH_CONSTRAINTS)
+    loc = _sabz_koh_region()
     region = gpd.GeoDataFrame(geometry=[loc.region], crs="EPSG:4326")
     st.caption(md_escape(loc.summary))
     return [{**page_layers.polygons_group("Sabz Koh candidate region", region,

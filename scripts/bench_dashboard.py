@@ -103,33 +103,55 @@ class Server:
             self.proc.kill()
 
 
-LAYER_COUNT_JS = """() => {
+MAP_STATE_JS = """() => {
   const f = document.querySelector("IFRAME");
-  if (!f || !f.contentWindow || !f.contentWindow.L) return -1;
-  let n = -1;
+  if (!f || !f.contentWindow || !f.contentWindow.L) return "";
+  const L = f.contentWindow.L;
   for (const v of Object.values(f.contentWindow)) {
-    if (v instanceof f.contentWindow.L.Map) { n = 0; v.eachLayer(() => n++); }
+    if (v instanceof L.Map) {
+      let n = 0, ids = 0;
+      v.eachLayer(l => { n++; ids += L.stamp(l); });
+      return n > 0 ? L.stamp(v) + ":" + n + ":" + ids : "";
+    }
   }
-  return n;
+  return "";
 }""".replace("IFRAME", MAP_IFRAME)
 
 
-def settle(page, before: int | None, timeout_s: float) -> float:
-    """Wait until the map has layers, differs from ``before`` and is stable for 0.4 s."""
+def settle(page, timeout_s: float, before: str = "") -> float:
+    """Seconds until the map's layers (ids and count) differ from ``before`` and stay the same
+    for 0.4 s; inf on timeout. Layers re-sent by Streamlit get new Leaflet ids, so an update
+    is seen even when the number of layers does not change."""
     t0 = time.perf_counter()
     last, stable_since = None, None
     while time.perf_counter() - t0 < timeout_s:
-        n = page.evaluate(LAYER_COUNT_JS)
+        state = page.evaluate(MAP_STATE_JS)
         now = time.perf_counter()
-        if n > 0 and n != before:
-            if n == last:
-                if stable_since is not None and now - stable_since >= 0.4:
-                    return stable_since - t0
-            else:
-                stable_since = now
-        last = n
+        if state and state != before and state == last:
+            if stable_since is not None and now - stable_since >= 0.4:
+                return stable_since - t0
+        else:
+            stable_since = now if state and state != before else None
+        last = state
         page.wait_for_timeout(50)
     return float("inf")
+
+
+def summary_text(page) -> str:
+    loc = page.get_by_text("Showing ", exact=False).first
+    return loc.inner_text() if loc.count() else ""
+
+
+def after_action(page, before_text: str, before_map: str, t_start: float,
+                 timeout_s: float) -> float:
+    """Seconds from ``t_start`` until the "Showing …" line changed and the map was redrawn."""
+    deadline = t_start + timeout_s
+    while time.perf_counter() < deadline and summary_text(page) == before_text:
+        page.wait_for_timeout(30)
+    if time.perf_counter() >= deadline:
+        return float("inf")
+    rest = settle(page, deadline - time.perf_counter(), before_map)
+    return float("inf") if rest == float("inf") else time.perf_counter() - t_start - 0.4
 
 
 @dataclass
@@ -159,32 +181,24 @@ def measure(browser, url: str, timeout_s: float) -> Result:
     page.goto(url, timeout=int(timeout_s * 1000))
     page.wait_for_selector(MAP_IFRAME, timeout=int(timeout_s * 1000))
     t_wait = time.perf_counter()
-    first = settle(page, None, timeout_s)
-    first_total = (t_wait - t0) + first  # until the map's layers stopped changing
+    first_total = (t_wait - t0) + settle(page, timeout_s)  # until the layers stop changing
     page.wait_for_timeout(500)
     bytes_first = received[0]
     toggle = date = float("inf")
     if first_total != float("inf"):
-        before = page.evaluate(LAYER_COUNT_JS)
-        box = page.locator("[data-testid=stSidebar] label").filter(has_text="Diplomatic")
-        if box.count() == 0:
-            box = page.locator("[data-testid=stSidebar] label").filter(has_text="diplomatic")
+        box = page.locator("[data-testid=stSidebar] label").filter(has_text="iplomatic")
+        before, before_map = summary_text(page), page.evaluate(MAP_STATE_JS)
         t1 = time.perf_counter()
         box.first.click()
-        toggle = settle_after(page, before, t1, timeout_s)
-        before = page.evaluate(LAYER_COUNT_JS)
+        toggle = after_action(page, before, before_map, t1, timeout_s)
         thumb = page.locator("[data-testid=stSidebar] [data-testid=stSlider] input").nth(1)
         thumb.focus()
+        before, before_map = summary_text(page), page.evaluate(MAP_STATE_JS)
         t2 = time.perf_counter()
         page.keyboard.press("ArrowLeft")
-        date = settle_after(page, before, t2, timeout_s)
+        date = after_action(page, before, before_map, t2, timeout_s)
     context.close()
     return Result(first_total, toggle, date, bytes_first)
-
-
-def settle_after(page, before: int, t_start: float, timeout_s: float) -> float:
-    res = settle(page, before, timeout_s)
-    return float("inf") if res == float("inf") else time.perf_counter() - t_start - 0.4
 
 
 def fmt_s(x: float, timeout_s: float) -> str:
