@@ -37,7 +37,7 @@ ACLED_COLUMNS: tuple[str, ...] = (
     "admin3", "location", "latitude", "longitude", "geo_precision", "source", "source_scale",
     "notes", "fatalities", "tags", "timestamp",
 )
-EXTRA_COLUMNS: tuple[str, ...] = ("injured", "sources", "uncertainty_km", "layer", "disputed")
+EXTRA_COLUMNS: tuple[str, ...] = ("injured", "sources", "uncertainty_km", "category", "disputed")
 EVENT_COLUMNS: tuple[str, ...] = ACLED_COLUMNS + EXTRA_COLUMNS
 
 INT_COLUMNS = ("year", "time_precision", "geo_precision", "iso", "timestamp")
@@ -61,7 +61,7 @@ EVENT_TYPES: dict[str, tuple[str, ...]] = {
                                "Looting/property destruction", "Non-violent transfer of territory",
                                "Other"),
 }
-LAYERS: dict[str, str] = {
+CATEGORIES: dict[str, str] = {
     "strike": "Missile, drone or air strike by a state",
     "retaliation": "Strike in retaliation for an earlier strike",
     "attack": "Attack by an armed group",
@@ -136,6 +136,8 @@ def normalise(df: pd.DataFrame) -> gpd.GeoDataFrame:
     """
     out = pd.DataFrame(index=range(len(df)))
     src = df.reset_index(drop=True)
+    if "category" not in src.columns and "layer" in src.columns:  # files written before 0.2
+        src = src.rename(columns={"layer": "category"})
     for col in EVENT_COLUMNS:
         out[col] = src[col] if col in src.columns else None
     out["event_date"] = pd.to_datetime(out["event_date"], errors="coerce").astype("datetime64[ns]")
@@ -154,7 +156,7 @@ def normalise(df: pd.DataFrame) -> gpd.GeoDataFrame:
     for col in TEXT_COLUMNS:
         out[col] = out[col].map(lambda v: "" if v is None or (isinstance(v, float)
                                                                and math.isnan(v)) else str(v))
-    out["layer"] = out["layer"].where(out["layer"] != "", "other")
+    out["category"] = out["category"].where(out["category"] != "", "other")
     out["sources"] = out["sources"].map(_as_list)
     geometry = [Point(lon, lat) for lat, lon in zip(out["latitude"], out["longitude"],
                                                    strict=True)]

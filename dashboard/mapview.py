@@ -46,7 +46,7 @@ OKABE_ITO = {
 
 @dataclass(frozen=True)
 class EventStyle:
-    """How one event type (the ``layer`` column) is drawn: label, colour and marker shape."""
+    """How one event type (the ``category`` column) is drawn: label, colour and marker shape."""
 
     label: str
     color: str
@@ -93,14 +93,14 @@ def esc(value: Any) -> str:
     return text.replace("`", "&#96;").replace("$", "&#36;").replace("\\", "&#92;")
 
 
-def event_style(layer: str, known: Sequence[str] = ()) -> EventStyle:
+def event_style(category: str, known: Sequence[str] = ()) -> EventStyle:
     """Style for an event type; unknown types get a fallback by their position in ``known``."""
-    if layer in EVENT_STYLES:
-        return EVENT_STYLES[layer]
+    if category in EVENT_STYLES:
+        return EVENT_STYLES[category]
     extra = [k for k in sorted(known) if k not in EVENT_STYLES]
-    idx = extra.index(layer) if layer in extra else len(extra)
+    idx = extra.index(category) if category in extra else len(extra)
     color, shape = _FALLBACK[idx % len(_FALLBACK)]
-    label = str(layer).replace("_", " ").capitalize() or "Other"
+    label = str(category).replace("_", " ").capitalize() or "Other"
     return EventStyle(label, color, shape)
 
 

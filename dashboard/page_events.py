@@ -36,8 +36,8 @@ def all_events() -> gpd.GeoDataFrame:
 
 
 def event_types(events: gpd.GeoDataFrame) -> list[str]:
-    """Event types (``layer`` values): the styled ones in style order, then others A–Z."""
-    present = set(events["layer"].dropna().astype(str))
+    """Event types (``category`` values): the styled ones in style order, then others A–Z."""
+    present = set(events["category"].dropna().astype(str))
     known = [t for t in mapview.EVENT_STYLES if t in present]
     return known + sorted(present - set(known))
 
@@ -55,7 +55,7 @@ def filter_events(events: gpd.GeoDataFrame, types_on: list[str],
                   dates: tuple[dt.date, dt.date]) -> gpd.GeoDataFrame:
     """Events of the chosen types between the two dates (inclusive)."""
     day = pd.to_datetime(events["event_date"], errors="coerce").dt.date
-    keep = events["layer"].isin(types_on) & (day >= dates[0]) & (day <= dates[1])
+    keep = events["category"].isin(types_on) & (day >= dates[0]) & (day <= dates[1])
     return events[keep.fillna(False).to_numpy()]
 
 
@@ -89,7 +89,7 @@ def event_table(view_events: gpd.GeoDataFrame, types: list[str]) -> pd.DataFrame
     km = dist["distance_km"].round(1).to_numpy()
     return pd.DataFrame({
         "Date": pd.to_datetime(view_events["event_date"], errors="coerce").dt.date.to_numpy(),
-        "Type": [page_layers.event_style(t, types).label for t in view_events["layer"]],
+        "Type": [page_layers.event_style(t, types).label for t in view_events["category"]],
         "Location": view_events["location"].astype("string").to_numpy(),
         "Province": view_events.get("admin1", pd.Series(index=view_events.index)).to_numpy(),
         "Country": view_events.get("country", pd.Series(index=view_events.index)).to_numpy(),

@@ -281,7 +281,7 @@ def event_groups(events: gpd.GeoDataFrame, types: Sequence[str], *, discs: bool 
     step = _grid_step(df) if aggregate else 0.0
     groups = []
     for t in types:
-        sub = df[df["layer"] == t]
+        sub = df[df["category"] == t]
         st_ = event_style(t, types)
         fg = _spec(f"{esc(st_.label)} ({len(sub):,})")
         if aggregate:

@@ -43,20 +43,20 @@ from dashboard import settings  # noqa: E402
 
 CHROMIUM = "/usr/bin/chromium"
 MAP_IFRAME = "iframe[title='streamlit_folium.st_folium']"
-LAYERS = ("strike", "retaliation", "attack", "diplomatic")
+CATEGORIES = ("strike", "retaliation", "attack", "diplomatic")
 
 
 def synthetic_events(n: int, seed: int = 0) -> pd.DataFrame:
     """n events around the Iran–Pakistan border, 15 Dec 2023 – 27 Jan 2024, four layers."""
     rng = np.random.default_rng(seed)
     days = pd.Timestamp("2023-12-15") + pd.to_timedelta(rng.integers(0, 44, n), unit="D")
-    layer = rng.choice(LAYERS, n)
+    layer = rng.choice(CATEGORIES, n)
     return pd.DataFrame({
         "event_id_cnty": [f"SYN{i}" for i in range(n)],
         "event_date": days.strftime("%Y-%m-%d"),
         "latitude": rng.uniform(25.0, 30.5, n), "longitude": rng.uniform(58.0, 66.0, n),
         "event_type": "Explosions/Remote violence", "sub_event_type": "Air/drone strike",
-        "layer": layer, "location": [f"Synthetic {i}" for i in range(n)],
+        "category": layer, "location": [f"Synthetic {i}" for i in range(n)],
         "notes": "synthetic benchmark event", "geo_precision": 1, "fatalities": 0,
     })
 

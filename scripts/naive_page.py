@@ -21,11 +21,11 @@ from dashboard.mapview import LEAFLET_CSS, LEAFLET_JS, STATIC_URL
 
 st.set_page_config(page_title="Naive map", layout="wide")
 ev = model.load_curated_events()
-types = sorted(ev["layer"].unique())
+types = sorted(ev["category"].unique())
 d0, d1 = ev["event_date"].min().date(), ev["event_date"].max().date()
 on = [t for t in types if st.sidebar.checkbox(t, value=True, key=f"type_{t}")]
 lo, hi = st.sidebar.slider("Date range", min_value=d0, max_value=d1, value=(d0, d1), key="dates")
-shown = ev[ev["layer"].isin(on) & (ev["event_date"] >= pd.Timestamp(lo))
+shown = ev[ev["category"].isin(on) & (ev["event_date"] >= pd.Timestamp(lo))
            & (ev["event_date"] <= pd.Timestamp(hi))]
 st.caption(f"Showing {len(shown):,} of {len(ev):,} events.")
 m = folium.Map(location=(28.5, 62.0), zoom_start=6, tiles=None)

@@ -20,7 +20,7 @@ def curated():
 
 def test_model_has_acled_31_columns_plus_ours():
     assert len(events.ACLED_COLUMNS) == 31
-    assert events.EVENT_COLUMNS[-5:] == ("injured", "sources", "uncertainty_km", "layer",
+    assert events.EVENT_COLUMNS[-5:] == ("injured", "sources", "uncertainty_km", "category",
                                          "disputed")
 
 
@@ -32,7 +32,7 @@ def test_curated_events_validate_against_the_model(curated):
     assert curated["latitude"].between(-90, 90).all()
     assert curated["longitude"].between(-180, 180).all()
     assert all(set(curated["geo_precision"]) <= {1, 2, 3} for _ in [0])
-    assert set(curated["layer"]) <= set(events.LAYERS)
+    assert set(curated["category"]) <= set(events.CATEGORIES)
     for etype, sub in zip(curated["event_type"], curated["sub_event_type"], strict=True):
         assert sub in events.EVENT_TYPES[etype]
     for srcs in curated["sources"]:
@@ -40,7 +40,7 @@ def test_curated_events_validate_against_the_model(curated):
     assert (curated.geometry.x == curated["longitude"]).all()
 
 
-@pytest.mark.parametrize(("date", "country", "layer"), [
+@pytest.mark.parametrize(("date", "country", "category"), [
     ("2024-01-16", "Pakistan", "strike"),      # Sabz Koh
     ("2024-01-18", "Iran", "retaliation"),     # Saravan
     ("2024-01-15", "Iraq", "strike"),          # Erbil
@@ -52,9 +52,9 @@ def test_curated_events_validate_against_the_model(curated):
     ("2024-01-17", "Switzerland", "diplomatic"),  # Davos
     ("2024-01-17", "China", "diplomatic"),     # call for restraint
 ])
-def test_required_events_are_present(curated, date, country, layer):
+def test_required_events_are_present(curated, date, country, category):
     hit = curated[(curated["event_date"] == pd.Timestamp(date)) & (curated["country"] == country)
-                  & (curated["layer"] == layer)]
+                  & (curated["category"] == category)]
     assert len(hit) == 1
 
 

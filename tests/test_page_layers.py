@@ -17,7 +17,7 @@ def _events(n=3, precision=(2, 3, 1), layers=("strike", "retaliation", "strike")
         {
             "event_id_cnty": [f"EV{i}" for i in range(n)],
             "event_date": pd.to_datetime(["2024-01-16"] * n),
-            "layer": list(layers)[:n],
+            "category": list(layers)[:n],
             "location": ["Sabz Koh", XSS, "Panjgur"][:n],
             "notes": [XSS] * n,
             "geo_precision": list(precision)[:n],
@@ -87,7 +87,7 @@ def test_many_events_are_aggregated_with_exact_counts():
     ev = gpd.GeoDataFrame(
         {"event_id_cnty": [f"S{i}" for i in range(n)],
          "event_date": pd.Timestamp("2024-01-16"),
-         "layer": rng.choice(["strike", "attack"], n), "location": "x", "geo_precision": 1},
+         "category": rng.choice(["strike", "attack"], n), "location": "x", "geo_precision": 1},
         geometry=gpd.points_from_xy(rng.uniform(55, 70, n), rng.uniform(24, 32, n)),
         crs="EPSG:4326",
     )
