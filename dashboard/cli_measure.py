@@ -18,7 +18,7 @@ from typing import Any, TextIO
 
 import numpy as np
 
-from dashboard import analysis, geodesy
+from dashboard import analysis, claims, geodesy, locate, settings, sites
 from dashboard.errors import BadCoordinate, BadParameter, DataError
 
 CHUNK_ROWS = 50_000
@@ -106,31 +106,31 @@ def _geometry_json(geom: Any) -> dict[str, Any]:
 # ----------------------------------------------------------------------------- commands
 def cmd_sites(args: argparse.Namespace) -> int:
     """Print the known sites: id, name, lat, lon (and kind, uncertainty)."""
-    sites = analysis.known_sites()
+    known = sites.known_sites()
     if args.json:
         json.dump([{"id": s.id, "name": s.name, "lat": s.lat, "lon": s.lon, "kind": s.kind,
                     "uncertainty_km": s.uncertainty_km, "aliases": list(s.aliases)}
-                   for s in sites], sys.stdout, ensure_ascii=False, indent=1)
+                   for s in known], sys.stdout, ensure_ascii=False, indent=1)
         sys.stdout.write("\n")
         return 0
-    w = max(len(s.id) for s in sites)
+    w = max(len(s.id) for s in known)
     print(f"{'id':<{w}}  {'lat':>10} {'lon':>11}  {'±km':>5}  name")
-    for s in sites:
+    for s in known:
         print(f"{s.id:<{w}}  {s.lat:>10.5f} {s.lon:>11.5f}  {s.uncertainty_km:>5g}  {s.name}")
     return 0
 
 
 def cmd_distance(args: argparse.Namespace) -> int:
     """Geodesic distance A → B in km, miles, nautical miles, with bearings."""
-    a, b = analysis.resolve_site(args.a), analysis.resolve_site(args.b)
-    res = analysis.measure_distance(a, b)
+    a, b = sites.resolve_site(args.a), sites.resolve_site(args.b)
+    res = sites.measure_distance(a, b)
     if args.json:
         print(json.dumps(res.to_dict(), ensure_ascii=False))
         return 0
     km = res.distance_m / 1000.0
     print(f"{a.name} ({a.lat:.5f},{a.lon:.5f}) → {b.name} ({b.lat:.5f},{b.lon:.5f})")
-    print(f"  distance         {km:,.3f} km | {km / analysis.KM_PER_MILE:,.3f} mi | "
-          f"{km / analysis.KM_PER_NMI:,.3f} nmi")
+    print(f"  distance         {km:,.3f} km | {km / settings.KM_PER_MILE:,.3f} mi | "
+          f"{km / settings.KM_PER_NMI:,.3f} nmi")
     print(f"  initial bearing  {res.initial_bearing_deg:.2f}°  "
           f"(final {res.final_bearing_deg:.2f}°)")
     unc = a.uncertainty_km + b.uncertainty_km
@@ -236,7 +236,7 @@ def cmd_buffer(args: argparse.Namespace) -> int:
 
 def cmd_claims(args: argparse.Namespace) -> int:
     """Print the claims table (or JSON)."""
-    results = analysis.check_claims()
+    results = claims.check_claims()
     if args.json:
         print(json.dumps([r.to_dict() for r in results], ensure_ascii=False, indent=1))
         return 0
@@ -270,14 +270,14 @@ def cmd_locate(args: argparse.Namespace) -> int:
     for text in args.from_site:
         site, _, rest = text.partition(":")
         km, tol = _floats(rest, 2, "--from", "SITE:KM:TOL such as Panjgur:90:15")
-        constraints.append(analysis.FromSite(site, km, tol))
+        constraints.append(locate.FromSite(site, km, tol))
     for text in args.border:
         km, tol = _floats(text, 2, "--border", "KM:TOL such as 45:10")
-        constraints.append(analysis.FromBorder(km, tol))
-    constraints += [analysis.Within(code) for code in args.within]
+        constraints.append(locate.FromBorder(km, tol))
+    constraints += [locate.Within(code) for code in args.within]
     if not constraints:
         raise BadParameter("Give at least one constraint: --from, --border or --within.")
-    res = analysis.locate(constraints)
+    res = locate.locate(constraints)
     if args.output:
         feat = {"type": "Feature", "properties": res.to_dict(),
                 "geometry": _geometry_json(res.region)}

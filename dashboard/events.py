@@ -66,7 +66,23 @@ CATEGORIES: dict[str, str] = {
     "retaliation": "Strike in retaliation for an earlier strike",
     "attack": "Attack by an armed group",
     "diplomatic": "Diplomatic step or statement (drawn at a capital or venue)",
+    "battle": "ACLED Battles",
+    "remote_violence": "ACLED Explosions/Remote violence",
+    "violence_against_civilians": "ACLED Violence against civilians",
+    "protest": "ACLED Protests",
+    "riot": "ACLED Riots",
+    "strategic_development": "ACLED Strategic developments",
     "other": "Anything else",
+}
+#: Category of an event that names none (an ACLED export): from its ACLED ``event_type``.
+#: A fixed mapping, documented in the README, so uploaded rows are styled by what they are.
+ACLED_CATEGORY: dict[str, str] = {
+    "Battles": "battle",
+    "Explosions/Remote violence": "remote_violence",
+    "Violence against civilians": "violence_against_civilians",
+    "Protests": "protest",
+    "Riots": "riot",
+    "Strategic developments": "strategic_development",
 }
 GEO_PRECISION = {1: "the town itself", 2: "near a town or a small area",
                  3: "a region, border area or provincial capital"}
@@ -156,7 +172,8 @@ def normalise(df: pd.DataFrame) -> gpd.GeoDataFrame:
     for col in TEXT_COLUMNS:
         out[col] = out[col].map(lambda v: "" if v is None or (isinstance(v, float)
                                                                and math.isnan(v)) else str(v))
-    out["category"] = out["category"].where(out["category"] != "", "other")
+    derived = out["event_type"].map(ACLED_CATEGORY).fillna("other")
+    out["category"] = out["category"].where(out["category"] != "", derived)
     out["sources"] = out["sources"].map(_as_list)
     geometry = [Point(lon, lat) for lat, lon in zip(out["latitude"], out["longitude"],
                                                    strict=True)]

@@ -26,10 +26,10 @@ BORDER_TARGET = "border"
 @st.cache_data(show_spinner=False)
 def site_options() -> dict[str, str]:
     """Searchable labels → site ids for every known place and curated event."""
-    from dashboard import analysis
+    from dashboard import sites
 
     out = {}
-    for s in analysis.known_sites():
+    for s in sites.known_sites():
         label = f"{s.name} · {s.kind}" if s.kind else s.name
         if label in out:
             label = f"{label} ({s.id})"
@@ -79,7 +79,7 @@ def _sites_to_measure(options: dict[str, str]) -> tuple[str, str] | None:
 
 def measure_panel(initial: dict) -> list[dict]:
     """Two sites → geodesic distance (km, mi, nmi), bearings and the path; plus a matrix."""
-    from dashboard import analysis
+    from dashboard import sites
 
     options = site_options()
     _init_select("measure_a", initial.get("a", ""), options, "sabz-koh")
@@ -90,8 +90,8 @@ def measure_panel(initial: dict) -> list[dict]:
     specs = []
     if pair:
         try:
-            a, b = analysis.resolve_site(pair[0]), analysis.resolve_site(pair[1])
-            res = analysis.measure_distance(a, b)
+            a, b = sites.resolve_site(pair[0]), sites.resolve_site(pair[1])
+            res = sites.measure_distance(a, b)
         except DashboardError as err:
             st.error(md_escape(err))
         else:
@@ -114,7 +114,7 @@ def measure_panel(initial: dict) -> list[dict]:
 
 
 def _matrix(options: dict[str, str], initial: dict) -> None:
-    from dashboard import analysis
+    from dashboard import sites
 
     if "matrix_sites" not in st.session_state:
         labels = [_label_for(s, options) for s in initial.get("matrix", ())]
@@ -123,8 +123,8 @@ def _matrix(options: dict[str, str], initial: dict) -> None:
                             key="matrix_sites", max_selections=12)
     if len(chosen) < 2:
         return
-    sites = [analysis.resolve_site(options[c]) for c in chosen]
-    km = analysis.distance_matrix(sites) / 1000.0  # metres → km, indexed by site name
+    chosen_sites = [sites.resolve_site(options[c]) for c in chosen]
+    km = sites.distance_matrix(chosen_sites) / 1000.0  # metres → km, indexed by site name
     st.dataframe(km.round(1), width="stretch")
 
 
@@ -188,17 +188,17 @@ def _buffers(target: str, radii_km: tuple[float, ...]) -> gpd.GeoDataFrame:
 @st.cache_data(show_spinner=False)
 def _claims() -> list:
     """The claims check (fixed data: computed once per server)."""
-    from dashboard import analysis
+    from dashboard import claims
 
-    return analysis.check_claims()
+    return claims.check_claims()
 
 
 @st.cache_data(show_spinner=False)
 def _sabz_koh_region() -> object:
     """Constraint geolocation of Sabz Koh from the article's two distances (computed once)."""
-    from dashboard import analysis
+    from dashboard import locate
 
-    return analysis.locate(analysis.SABZ_KOH_CONSTRAINTS)
+    return locate.locate(locate.SABZ_KOH_CONSTRAINTS)
 
 
 def claims_panel() -> list[dict]:

@@ -18,6 +18,10 @@ SHARED_NATURALEARTH_DIR = REPO_ROOT.parent / "shared" / "data" / "naturalearth"
 ELLIPSOID = "WGS84"
 METHOD = "WGS84 ellipsoid, geodesics via pyproj.Geod (GeographicLib algorithms, Karney 2013)"
 
+#: Kilometres per statute mile and per nautical mile (exact, international definitions).
+KM_PER_MILE = 1.609344
+KM_PER_NMI = 1.852
+
 #: Largest uploaded/imported file accepted, in bytes.
 MAX_IMPORT_BYTES = 50 * 1024 * 1024
 #: Deepest JSON nesting accepted in an imported GeoJSON file.

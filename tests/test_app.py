@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from dashboard import analysis
+from dashboard import analysis, sites
 
 APP = str(Path(__file__).resolve().parent.parent / "dashboard" / "app.py")
 
@@ -39,8 +39,8 @@ def test_page_renders_with_all_curated_events(app):
 
 def test_default_measurement_is_the_core_value(app):
     metric = next(m for m in app.metric if m.label == "Distance")
-    core = analysis.measure_distance(analysis.resolve_site("Sabz Koh"),
-                                     analysis.resolve_site("Panjgur"))
+    core = sites.measure_distance(sites.resolve_site("Sabz Koh"),
+                                     sites.resolve_site("Panjgur"))
     assert metric.value == f"{core.distance_m / 1000:,.1f} km"
 
 
@@ -107,7 +107,7 @@ def test_claims_table_shows_the_border_gap(app):
 def test_permalink_restores_the_view():
     at = _run({"a": "saravan", "b": "panjgur", "from": "2024-01-15", "to": "2024-01-17"})
     metric = next(m for m in at.metric if m.label == "Distance")
-    core = analysis.measure_distance(analysis.resolve_site("Saravan"),
-                                     analysis.resolve_site("Panjgur"))
+    core = sites.measure_distance(sites.resolve_site("Saravan"),
+                                     sites.resolve_site("Panjgur"))
     assert metric.value == f"{core.distance_m / 1000:,.1f} km"
     assert at.sidebar.slider(key="dates").value == (dt.date(2024, 1, 15), dt.date(2024, 1, 17))

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from dashboard import analysis
+from dashboard import analysis, locate, sites
 
 
 def run(*args: str) -> subprocess.CompletedProcess[str]:
@@ -40,8 +40,8 @@ def test_distance_json_equals_the_core():
     proc = run("distance", "sabz koh", "PANJGUR", "--json")
     assert proc.returncode == 0, proc.stderr
     out = json.loads(proc.stdout)
-    core = analysis.measure_distance(analysis.resolve_site("Sabz Koh"),
-                                     analysis.resolve_site("Panjgur"))
+    core = sites.measure_distance(sites.resolve_site("Sabz Koh"),
+                                     sites.resolve_site("Panjgur"))
     assert out["distance_m"] == pytest.approx(core.distance_m, abs=1e-3)
     assert out["from"] == {"id": "sabz-koh", "name": "Sabz Koh", "lat": 26.3727,
                            "lon": 63.4882, "uncertainty_km": 20.0}
@@ -155,7 +155,7 @@ def test_locate_json_and_geojson(tmp_path):
                "--json", "--output", str(out))
     assert proc.returncode == 0, proc.stderr
     summary = json.loads(proc.stdout)
-    core = analysis.locate(analysis.SABZ_KOH_CONSTRAINTS)
+    core = locate.locate(locate.SABZ_KOH_CONSTRAINTS)
     assert summary["area_km2"] == pytest.approx(core.area_km2, abs=0.1)
     fc = json.loads(out.read_text())
     assert fc["features"][0]["geometry"]["type"] in ("Polygon", "MultiPolygon")

@@ -1,0 +1,137 @@
+"""Constraint geolocation: the region where an unplaced site can lie, from reported distances
+to sites and the border and the province it is in. No Streamlit, no folium.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import shapely
+from shapely.geometry import Point
+
+from dashboard import geodesy, layers, settings
+from dashboard.analysis import _target_geometry
+from dashboard.errors import BadParameter
+from dashboard.sites import resolve_site
+
+
+@dataclass(frozen=True)
+class FromSite:
+    """The unknown point lies ``km`` ± ``tol_km`` from a site (name, id or LAT,LON)."""
+
+    site: str
+    km: float
+    tol_km: float
+
+
+@dataclass(frozen=True)
+class FromBorder:
+    """The unknown point lies ``km`` ± ``tol_km`` from the Iran–Pakistan border."""
+
+    km: float
+    tol_km: float
+
+
+@dataclass(frozen=True)
+class Within:
+    """The unknown point lies inside a province (ISO 3166-2 code, e.g. PK-BA)."""
+
+    iso_3166_2: str
+
+
+SABZ_KOH_CONSTRAINTS: tuple[Any, ...] = (FromSite("Panjgur", 90.0, 15.0), FromBorder(45.0, 10.0),
+                                         Within("PK-BA"))
+
+
+@dataclass
+class LocateResult:
+    """Candidate region satisfying every constraint, with its geodesic area and centroid."""
+
+    region: Any
+    area_km2: float
+    centroid_lat: float
+    centroid_lon: float
+    constraints: list[str]
+    summary: str
+    parts: list[dict[str, float]] = field(default_factory=list)
+    method: str = geodesy.METHOD
+
+    def to_dict(self) -> dict[str, Any]:
+        """Summary without the geometry (the CLI's ``--json``)."""
+        return {"area_km2": round(self.area_km2, 1), "centroid_lat": round(self.centroid_lat, 6),
+                "centroid_lon": round(self.centroid_lon, 6), "parts": self.parts,
+                "constraints": self.constraints, "summary": self.summary, "method": self.method}
+
+
+def _band(geom: Any, km: float, tol_km: float) -> Any:
+    if km < 0 or tol_km < 0:
+        raise BadParameter("Distances and tolerances must not be negative.")
+    outer = geodesy.buffer(geom, (km + tol_km) * 1000.0)
+    inner_km = km - tol_km
+    if inner_km <= 0:
+        return outer
+    return shapely.difference(outer, geodesy.buffer(geom, inner_km * 1000.0))
+
+
+def _describe(c: Any) -> str:
+    if isinstance(c, FromSite):
+        return f"{c.km:g} ± {c.tol_km:g} km from {resolve_site(c.site).name}"
+    if isinstance(c, FromBorder):
+        return f"{c.km:g} ± {c.tol_km:g} km from the Iran–Pakistan border"
+    return f"inside {c.iso_3166_2}"
+
+
+def locate(constraints: Sequence[Any]) -> LocateResult:
+    """Intersect geodesic rings (FromSite), bands (FromBorder) and provinces (Within)."""
+    if not constraints:
+        raise BadParameter("Give at least one constraint.")
+    region = None
+    for c in constraints:
+        if isinstance(c, FromSite):
+            s = resolve_site(c.site)
+            part = _band(Point(s.lon, s.lat), c.km, c.tol_km)
+        elif isinstance(c, FromBorder):
+            part = _band(layers.load_border(settings.GEODATA_DIR).geometry, c.km, c.tol_km)
+        elif isinstance(c, Within):
+            part = _target_geometry(c.iso_3166_2)[0]
+            if part.geom_type == "Point":
+                raise BadParameter(f"'{c.iso_3166_2}' is not a province code such as PK-BA.")
+        else:
+            raise BadParameter(f"Unknown constraint {c!r}.")
+        region = part if region is None else shapely.intersection(region, part)
+    described = [_describe(c) for c in constraints]
+    if region is None or region.is_empty or region.area == 0:
+        return LocateResult(region=shapely.Polygon(), area_km2=0.0, centroid_lat=float("nan"),
+                            centroid_lon=float("nan"), constraints=described,
+                            summary="No place satisfies all the constraints together.")
+    polys = [g for g in shapely.get_parts(region) if g.geom_type == "Polygon"]
+    region = shapely.union_all(polys) if len(polys) > 1 else polys[0]
+    area = geodesy.area_m2(region) / 1e6
+    clat, clon = _centroid(region)
+    parts = [{"area_km2": round(geodesy.area_m2(p) / 1e6, 1),
+              "centroid_lat": round(_centroid(p)[0], 6), "centroid_lon": round(_centroid(p)[1], 6)}
+             for p in sorted(shapely.get_parts(region), key=lambda g: -g.area)]
+    summary = f"Candidate region of {area:,.0f} km² ({'; '.join(described)})"
+    if len(parts) > 1:
+        summary += (f", in {len(parts)} separate parts: " + "; ".join(
+            f"{q['area_km2']:,.0f} km² around {q['centroid_lat']:.4f},{q['centroid_lon']:.4f}"
+            for q in parts) + ". The overall centroid "
+            f"{clat:.4f},{clon:.4f} lies between them, outside the region.")
+    else:
+        summary += f"; centroid {clat:.4f},{clon:.4f}."
+    return LocateResult(region=region, area_km2=area, centroid_lat=float(clat),
+                        centroid_lon=float(clon), constraints=described, summary=summary,
+                        parts=parts)
+
+
+def _centroid(geom: Any) -> tuple[float, float]:
+    """(lat, lon) of a polygon's centroid computed in an equidistant projection centred on it."""
+    rough = geom.representative_point()
+    tr = geodesy.aeqd_transformer(rough.y, rough.x)
+    proj = shapely.transform(geom, lambda xy: np.column_stack(tr.transform(xy[:, 0], xy[:, 1])))
+    lon, lat = tr.transform(proj.centroid.x, proj.centroid.y, direction="INVERSE")
+    return float(lat), float(lon)
+
