@@ -51,3 +51,8 @@ class ImportRejected(DataError):
 
 class StoreError(DashboardError):
     """The event store cannot be opened or written."""
+
+
+class OutputError(DashboardError, OSError):
+    """An output file cannot be written (missing or unwritable folder, a folder given as the
+    file, an empty or too long name, a full disk); nothing was written."""
