@@ -25,7 +25,6 @@ from typing import Any
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-from shapely.geometry import Point
 
 from dashboard import settings
 from dashboard.errors import DataError
@@ -89,8 +88,13 @@ GEO_PRECISION = {1: "the town itself", 2: "near a town or a small area",
 TIME_PRECISION = {1: "exact day", 2: "within the week", 3: "within the month"}
 # Smallest honest uncertainty radius (km) for each geo_precision when a file gives none.
 PRECISION_RADIUS_KM = {1: 2.0, 2: 10.0, 3: 50.0}
-CSV_LIST_SEPARATOR = " ; "
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+#: Prefix the CSV export puts before a text cell that starts with a formula character or with
+#: this prefix itself; the CSV importer removes exactly one again (see :func:`neutralise_formula`).
+CSV_TEXT_GUARD = "'"
+#: Dates the event model can hold (``event_date`` is datetime64[ns]; its range ends here).
+MIN_DATE = dt.date(1677, 9, 22)
+MAX_DATE = dt.date(2262, 4, 11)
 
 
 def precision_radius_km(geo_precision: Any) -> float:
@@ -126,9 +130,11 @@ def date_window(event_date: dt.date, time_precision: Any) -> tuple[dt.date, dt.d
 
 
 def _as_list(value: Any) -> list[str]:
+    """``sources`` as a list of non-empty stripped strings: a list, a JSON list in text, or
+    text with one source per line or separated by ``;`` (older CSV exports, user files)."""
     if isinstance(value, list | tuple | np.ndarray):
-        return [str(v).strip() for v in value if str(v).strip()]
-    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return [t for t in (str(v).strip() for v in value) if t]
+    if value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value)):
         return []
     text = str(value).strip()
     if not text:
@@ -136,11 +142,41 @@ def _as_list(value: Any) -> list[str]:
     if text.startswith("["):
         try:
             parsed = json.loads(text)
-        except json.JSONDecodeError:
+        except (json.JSONDecodeError, ValueError, RecursionError):
             parsed = None
         if isinstance(parsed, list):
-            return [str(v).strip() for v in parsed if str(v).strip()]
+            return [t for t in (str(v).strip() for v in parsed) if t]
     return [p.strip() for p in text.replace(";", "\n").splitlines() if p.strip()]
+
+
+def _text(values: pd.Series) -> pd.Series:
+    """Text column: missing → "", anything else ``str(value)`` (vectorised for text dtypes)."""
+    if pd.api.types.is_string_dtype(values.dtype) and values.dtype != object:
+        return values.fillna("").astype("str")
+    return values.map(lambda v: "" if v is None or v is pd.NA or (
+        isinstance(v, float) and math.isnan(v)) else str(v)).astype("str")
+
+
+def _dates(values: pd.Series) -> pd.Series:
+    """datetime64[ns] dates; values that are not dates or lie outside MIN_DATE..MAX_DATE
+    become NaT (the importer rejects those rows with the reason before they get here)."""
+    if not pd.api.types.is_datetime64_any_dtype(values.dtype):
+        values = pd.to_datetime(values, errors="coerce", format="mixed")
+    if values.dt.tz is not None:
+        values = values.dt.tz_localize(None)
+    values = values.astype("datetime64[s]")
+    inside = (values >= pd.Timestamp(MIN_DATE)) & (values <= pd.Timestamp(MAX_DATE))
+    return values.where(inside).astype("datetime64[ns]")
+
+
+def _whole(values: pd.Series) -> pd.Series:
+    """Nullable integers; values that are not whole numbers within ±2**53 become missing."""
+    num = pd.to_numeric(values, errors="coerce")
+    if not isinstance(num, pd.Series):
+        num = pd.Series(num, index=values.index)
+    num = num.astype(float)
+    ok = np.isfinite(num) & (num.abs() < 2.0 ** 53)
+    return num.where(ok).round().astype("Int64")
 
 
 def normalise(df: pd.DataFrame) -> gpd.GeoDataFrame:
@@ -150,34 +186,39 @@ def normalise(df: pd.DataFrame) -> gpd.GeoDataFrame:
     of strings; ``year`` follows the date; ``uncertainty_km`` defaults from geo_precision.
     Values are assumed already validated (see :mod:`dashboard.importers`).
     """
-    out = pd.DataFrame(index=range(len(df)))
+    n = len(df)
     src = df.reset_index(drop=True)
     if "category" not in src.columns and "layer" in src.columns:  # files written before 0.2
         src = src.rename(columns={"layer": "category"})
+    out: dict[str, Any] = {}
     for col in EVENT_COLUMNS:
-        out[col] = src[col] if col in src.columns else None
-    out["event_date"] = pd.to_datetime(out["event_date"], errors="coerce").astype("datetime64[ns]")
-    out["latitude"] = pd.to_numeric(out["latitude"], errors="coerce").astype(float)
-    out["longitude"] = pd.to_numeric(out["longitude"], errors="coerce").astype(float)
+        if col in src.columns:
+            out[col] = src[col]
+        elif col in TEXT_COLUMNS:
+            out[col] = pd.Series([""] * n, dtype="str")
+        else:
+            out[col] = pd.Series([None] * n, dtype=object)
+    out["event_date"] = _dates(out["event_date"])
+    for col in ("latitude", "longitude"):
+        out[col] = pd.to_numeric(out[col], errors="coerce").astype(float)
     out["year"] = out["event_date"].dt.year.astype("Int64")
     for col in ("time_precision", "geo_precision", "iso", "timestamp"):
-        out[col] = pd.to_numeric(out[col], errors="coerce").round().astype("Int64")
+        out[col] = _whole(out[col])
     out["time_precision"] = out["time_precision"].fillna(1)
     out["geo_precision"] = out["geo_precision"].fillna(1)
     for col in COUNT_COLUMNS:
         out[col] = pd.to_numeric(out[col], errors="coerce").astype(float)
     unc = pd.to_numeric(out["uncertainty_km"], errors="coerce").astype(float)
     default = out["geo_precision"].map(precision_radius_km).astype(float)
-    out["uncertainty_km"] = unc.where(unc.notna() & (unc >= 0), default)
+    out["uncertainty_km"] = unc.where(np.isfinite(unc) & (unc >= 0), default)
     for col in TEXT_COLUMNS:
-        out[col] = out[col].map(lambda v: "" if v is None or (isinstance(v, float)
-                                                               and math.isnan(v)) else str(v))
-    derived = out["event_type"].map(ACLED_CATEGORY).fillna("other")
+        out[col] = _text(out[col])
+    derived = out["event_type"].map(ACLED_CATEGORY).fillna("other").astype("str")
     out["category"] = out["category"].where(out["category"] != "", derived)
-    out["sources"] = out["sources"].map(_as_list)
-    geometry = [Point(lon, lat) for lat, lon in zip(out["latitude"], out["longitude"],
-                                                   strict=True)]
-    return gpd.GeoDataFrame(out, geometry=geometry, crs="EPSG:4326")
+    out["sources"] = pd.Series([_as_list(v) for v in out["sources"]], dtype=object)
+    frame = pd.DataFrame({col: out[col].reset_index(drop=True) for col in EVENT_COLUMNS})
+    geometry = gpd.points_from_xy(frame["longitude"], frame["latitude"], crs="EPSG:4326")
+    return gpd.GeoDataFrame(frame, geometry=geometry, crs="EPSG:4326")
 
 
 def curated_path() -> Path:
@@ -209,66 +250,94 @@ def load_curated_events(path: Path | None = None) -> gpd.GeoDataFrame:
 
 
 def _json_value(col: str, value: Any) -> Any:
+    """A model value as JSON: None for missing or non-finite numbers, ISO dates, ints."""
     if col == "sources":
         return list(value) if isinstance(value, list | tuple | np.ndarray) else _as_list(value)
-    if value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value)):
+    if value is None or value is pd.NA or value is pd.NaT:
         return None
     if col == "event_date":
         return pd.Timestamp(value).date().isoformat()
     if isinstance(value, np.integer):
         return int(value)
-    if isinstance(value, np.floating):
-        return float(value)
-    if col in COUNT_COLUMNS and float(value).is_integer():
-        return int(value)
+    if isinstance(value, float | np.floating):
+        value = float(value)
+        if not math.isfinite(value):
+            return None
+        if col in COUNT_COLUMNS and value.is_integer():
+            return int(value)
     return value
 
 
 def to_features(gdf: pd.DataFrame) -> list[dict[str, Any]]:
-    """RFC 7946 Point features (lon, lat) with every model column as a property."""
+    """RFC 7946 Point features (lon, lat) with every model column as a property.
+
+    Coordinates are written with full precision (the same numbers as the ``latitude`` and
+    ``longitude`` properties), so a GeoJSON round trip keeps them exactly.
+    """
     model = normalise(gdf)
     feats = []
     for rec in model[list(EVENT_COLUMNS)].to_dict("records"):
         props = {c: _json_value(c, rec[c]) for c in EVENT_COLUMNS}
-        feats.append({"type": "Feature", "properties": props,
-                      "geometry": {"type": "Point", "coordinates": [
-                          round(props["longitude"], 6), round(props["latitude"], 6)]}})
+        lon, lat = props["longitude"], props["latitude"]
+        geometry = (None if lon is None or lat is None
+                    else {"type": "Point", "coordinates": [lon, lat]})
+        feats.append({"type": "Feature", "properties": props, "geometry": geometry})
     return feats
 
 
 def to_geojson(gdf: pd.DataFrame) -> str:
-    """The events as an RFC 7946 FeatureCollection (text kept verbatim; dates ISO 8601)."""
+    """The events as an RFC 7946 FeatureCollection (text kept verbatim; dates ISO 8601).
+
+    Always valid RFC 8259 JSON: a missing or non-finite number is written as ``null``, never
+    as ``NaN`` or ``Infinity``.
+    """
     fc = {"type": "FeatureCollection", "features": to_features(gdf)}
-    return json.dumps(fc, ensure_ascii=False, indent=None) + "\n"
+    return json.dumps(fc, ensure_ascii=False, indent=None, allow_nan=False) + "\n"
 
 
 def neutralise_formula(text: str) -> str:
-    """Prefix a cell that a spreadsheet would run as a formula with ``'``; else unchanged."""
-    return "'" + text if text.startswith(FORMULA_PREFIXES) else text
+    """Prefix ``'`` to text a spreadsheet would run as a formula (=, +, -, @, tab, CR) and to
+    text that already starts with ``'``; else unchanged. :func:`unneutralise_formula` undoes
+    it exactly, so every text survives a CSV round trip."""
+    return CSV_TEXT_GUARD + text if text.startswith((*FORMULA_PREFIXES, CSV_TEXT_GUARD)) \
+        else text
+
+
+def unneutralise_formula(text: str) -> str:
+    """Remove the one ``'`` that :func:`neutralise_formula` adds; any other text unchanged."""
+    if len(text) > 1 and text[0] == CSV_TEXT_GUARD \
+            and text[1] in (*FORMULA_PREFIXES, CSV_TEXT_GUARD):
+        return text[1:]
+    return text
 
 
 def to_csv(gdf: pd.DataFrame) -> str:
-    """CSV in ACLED's column order, then ours; ``sources`` joined by " ; ".
+    """RFC 4180 CSV (CRLF, ``"`` quoting, ``""`` escapes) in ACLED's column order, then ours.
 
-    Text cells starting with =, +, -, @, tab or CR are prefixed with ``'`` so spreadsheets show
-    them as text (formula injection); numbers (e.g. a negative longitude) are written as numbers.
+    Text cells starting with =, +, -, @, tab, CR or ``'`` get one ``'`` in front so spreadsheets
+    show them as text (formula injection); the importer removes exactly that one again. Numbers
+    (e.g. a negative longitude) are written as numbers, with every digit a float needs.
+    ``sources`` is a JSON list of strings (empty when there are none), so sources containing
+    ``;``, quotes or newlines come back unchanged.
     """
     model = normalise(gdf)
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\r\n")  # RFC 4180; quotes any CR or LF
     writer.writerow(EVENT_COLUMNS)
+    text_cols = set(TEXT_COLUMNS)
     for rec in model[list(EVENT_COLUMNS)].to_dict("records"):
         row = []
         for col in EVENT_COLUMNS:
             value = _json_value(col, rec[col])
             if col == "sources":
-                value = CSV_LIST_SEPARATOR.join(value)
-            if value is None:
+                row.append(json.dumps(value, ensure_ascii=False) if value else "")
+            elif value is None:
                 row.append("")
-            elif isinstance(value, str):
-                row.append(neutralise_formula(value) if col in (*TEXT_COLUMNS, "sources")
-                           else value)
+            elif col in text_cols:
+                row.append(neutralise_formula(str(value)))
+            elif isinstance(value, float):
+                row.append(repr(value))
             else:
-                row.append(repr(value) if isinstance(value, float) else str(value))
+                row.append(str(value))
         writer.writerow(row)
     return buf.getvalue()

@@ -2,9 +2,21 @@
 
 One entry point for the CLI and the page: :func:`import_bytes` (and :func:`import_file`).
 Rows that fail validation are rejected one by one with their line (CSV) or feature (GeoJSON,
-GeoPackage) number and a reason; a file that cannot be read at all raises
+GeoPackage) number and a one-sentence reason; a file that cannot be read at all raises
 :class:`~dashboard.errors.ImportRejected` with one sentence, and nothing is imported.
-Text is kept verbatim as data (escaping is the renderer's job).
+Text is kept verbatim as data (escaping is the renderer's job); the only change is that the
+CSV importer removes the one ``'`` our CSV export puts before formula-like text
+(:func:`dashboard.events.neutralise_formula`), so every CSV round trip is exact.
+
+CSV is read as RFC 4180 (``,`` separated, ``"`` quoting, ``""`` escapes; ``.tsv``: tab). Only
+when the header read that way has no coordinate or date column are ``;``, tab and ``|`` tried
+as the separator (on the header alone; quoting stays RFC 4180).
+
+Validation is vectorised over columns, so the cost per row is bounded and an import is linear
+in the file size (``scripts/bench_import.py``). The country plausibility check (a point more
+than 50 km outside its ``country`` is rejected) tests all rows of a country at once against
+the country polygon and one segment index; only points within reach of the boundary get an
+exact geodesic distance.
 """
 
 from __future__ import annotations
@@ -15,7 +27,10 @@ import hashlib
 import io
 import json
 import math
+import re
 import tempfile
+import warnings
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -37,14 +52,28 @@ LON_NAMES = ("longitude", "lon", "lng", "long", "x")
 DATE_NAMES = ("event_date", "date")
 DATE_FORMATS = ("%Y-%m-%d", "%d %B %Y", "%d %b %Y", "%d-%B-%Y", "%d-%b-%Y", "%B %d, %Y",
                 "%b %d, %Y", "%Y/%m/%d")
+#: Separators tried (on the header only) when the RFC 4180 comma header has no needed column.
+FALLBACK_DELIMITERS = (";", "\t", "|")
+#: A point further than this outside the polygon of its ``country`` is rejected.
 COUNTRY_TOLERANCE_KM = 50.0
-MAX_REASONS = 10_000
+#: Integer columns hold whole numbers of magnitude below this (exact in a float64).
+MAX_WHOLE = 2.0 ** 53
+PRECISION_COLUMNS = ("time_precision", "geo_precision")
+OTHER_INT_COLUMNS = ("iso", "timestamp")
+#: Text columns checked for NUL characters (which a GeoPackage cannot store).
+_STORED_TEXT = (*model.TEXT_COLUMNS, "sources")
+_WANTED = frozenset(model.EVENT_COLUMNS)
+_SURROGATE = re.compile("[\ud800-\udfff]")
+_JSON_STRING = re.compile(r'"(?:[^"\\]|\\.)*"', re.DOTALL)
+_SKIPPED_LINE = re.compile(r"line (\d+): expected (\d+) fields, saw (\d+)")
+_EARTH_RADIUS_M = 6_371_008.8
 
 
 @dataclass(frozen=True)
 class Rejected:
-    """A row that was not imported: ``row`` is the CSV line number (header = line 1) or the
-    1-based feature number, ``reason`` one sentence."""
+    """A row that was not imported: ``row`` is the CSV line number (header = line 1; a record
+    spanning several lines is numbered by its first line) or the 1-based feature number,
+    ``reason`` one sentence that starts with "line N:" or "feature N:"."""
 
     row: int
     reason: str
@@ -64,12 +93,32 @@ class ImportResult:
 
 
 # --------------------------------------------------------------------------- whole-file checks
+def _megabytes(n: float) -> str:
+    return f"{n / 1e6:,.1f}".removesuffix(".0")
+
+
 def _check_size(n: int) -> None:
     if n == 0:
         raise ImportRejected("The file is empty.")
     if n > settings.MAX_IMPORT_BYTES:
-        raise ImportRejected(f"The file is {n / 2**20:.1f} MB; the import limit is "
-                             f"{settings.MAX_IMPORT_BYTES // 2**20} MB.")
+        raise ImportRejected(f"The file is {_megabytes(n)} MB ({n:,} bytes); the import limit "
+                             f"is {_megabytes(settings.MAX_IMPORT_BYTES)} MB "
+                             f"({settings.MAX_IMPORT_BYTES:,} bytes).")
+
+
+def _looks_binary(data: bytes) -> bool:
+    """A NUL byte in the first 8 KB of something that is not UTF-8 text, or in its first line
+    (no CSV header or JSON opening holds one). NUL bytes inside later text are a row problem."""
+    head = data[:8192]
+    if b"\x00" not in head:
+        return False
+    if b"\x00" in head.split(b"\n", 1)[0]:
+        return True
+    try:
+        head.decode("utf-8")
+    except UnicodeDecodeError as err:
+        return err.start < len(head) - 3  # not just a character cut by the 8 KB boundary
+    return False
 
 
 def _decode(data: bytes) -> str:
@@ -78,7 +127,7 @@ def _decode(data: bytes) -> str:
             return data.decode("utf-16")
         except UnicodeDecodeError:
             raise ImportRejected("The file claims to be UTF-16 but is not valid UTF-16.") from None
-    if b"\x00" in data[:8192]:
+    if _looks_binary(data):
         raise ImportRejected("This looks like a binary file, not CSV or GeoJSON text.")
     try:
         return data.decode("utf-8-sig")
@@ -89,34 +138,31 @@ def _decode(data: bytes) -> str:
 
 
 def _json_depth_ok(text: str, limit: int) -> bool:
-    """True when brackets nest at most ``limit`` deep (checked before parsing)."""
-    depth = 0
-    in_str = False
-    escape = False
-    for ch in text:
-        if in_str:
-            if escape:
-                escape = False
-            elif ch == "\\":
-                escape = True
-            elif ch == '"':
-                in_str = False
-        elif ch == '"':
-            in_str = True
-        elif ch in "[{":
-            depth += 1
-            if depth > limit:
-                return False
-        elif ch in "]}":
-            depth -= 1
-    return True
+    """True when brackets outside strings nest at most ``limit`` deep (checked before parsing,
+    vectorised, so the check is linear and fast for any size)."""
+    outside = _JSON_STRING.sub("", text).encode("utf-8", "surrogatepass")
+    b = np.frombuffer(outside, dtype=np.uint8)
+    step = (np.isin(b, (ord("["), ord("{"))).astype(np.int32)
+            - np.isin(b, (ord("]"), ord("}"))).astype(np.int32))
+    return len(step) == 0 or int(np.cumsum(step).max()) <= limit
 
 
-# ------------------------------------------------------------------------------ row checks
+def _one_line(text: Any, limit: int = 120) -> str:
+    s = " ".join(str(text).split())
+    return s if len(s) <= limit else s[:limit - 1] + "…"
+
+
+# ------------------------------------------------------------------------------ values
 def parse_date(text: Any) -> dt.date | None:
     """A date from ISO (2024-01-16), ACLED (16 January 2024) and similar styles; else None."""
-    if text is None or (isinstance(text, float) and math.isnan(text)):
+    if text is None or text is pd.NaT or text is pd.NA \
+            or (isinstance(text, float) and math.isnan(text)):
         return None
+    if isinstance(text, np.datetime64):
+        if np.isnat(text):
+            return None
+        day = text.astype("datetime64[D]").item()
+        return day if isinstance(day, dt.date) else None
     if isinstance(text, dt.datetime | pd.Timestamp):
         return text.date()
     if isinstance(text, dt.date):
@@ -134,177 +180,500 @@ def parse_date(text: Any) -> dt.date | None:
     return None
 
 
-def _unneutralise(value: Any) -> Any:
-    """Undo the CSV export's formula guard ('=… → =…) so round trips keep the text."""
-    if isinstance(value, str) and len(value) > 1 and value[0] == "'" \
-            and value[1] in model.FORMULA_PREFIXES:
-        return value[1:]
-    return value
+def _shown(value: Any, limit: int = 40) -> str:
+    """A value quoted for a reason: repr (so control characters are visible), shortened."""
+    s = value if isinstance(value, str) else str(value)
+    return repr(s if len(s) <= limit else s[:limit] + "…")
 
 
-def _number(value: Any) -> float | None:
-    if value is None:
-        return None
-    if isinstance(value, int | float | np.number):
-        return None if math.isnan(float(value)) else float(value)
-    s = str(value).strip().replace("\u2212", "-")
-    if not s:
-        return None
-    return float(s)
+def _is_missing(v: Any) -> bool:
+    return v is None or v is pd.NA or v is pd.NaT or (isinstance(v, float) and math.isnan(v))
 
 
+_MISSING, _OK, _BAD_DATE, _OUT_OF_RANGE = 0, 1, 2, 3
+_NAT = np.datetime64("NaT", "ns")
+
+
+def _date_of(v: Any) -> tuple[int, np.datetime64]:
+    if _is_missing(v) or (isinstance(v, str) and not v.strip()):
+        return _MISSING, _NAT
+    try:
+        d = parse_date(v)
+    except (ValueError, OverflowError):
+        d = None
+    if d is None:
+        return _BAD_DATE, _NAT
+    if not model.MIN_DATE <= d <= model.MAX_DATE:
+        return _OUT_OF_RANGE, _NAT
+    return _OK, np.datetime64(d, "D").astype("datetime64[ns]")
+
+
+def _dates(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """(status per row, datetime64[ns] per row); each distinct value is parsed once."""
+    try:
+        codes, uniques = pd.factorize(values, use_na_sentinel=True)
+    except TypeError:  # unhashable values (a list given as a date): parse one by one
+        parsed = [_date_of(v) for v in values]
+        return (np.array([p[0] for p in parsed], dtype=np.int8),
+                np.array([p[1] for p in parsed], dtype="datetime64[ns]"))
+    parsed = [_date_of(v) for v in uniques]
+    status = np.array([p[0] for p in parsed] + [_MISSING], dtype=np.int8)
+    stamps = np.array([p[1] for p in parsed] + [_NAT], dtype="datetime64[ns]")
+    return status[codes], stamps[codes]  # code -1 (missing) picks the appended last entry
+
+
+def _numbers_from_text(text: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    t = text.astype("str").str.strip()
+    given = (t != "").fillna(False).to_numpy(bool)
+    t = t.str.replace("\u2212", "-", regex=False)
+    num = pd.to_numeric(t.where(given, "nan"), errors="coerce")
+    return np.asarray(num, dtype=float), given
+
+
+def _floats(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """(float64 per row, given per row). Missing → NaN with given False; a value that is not
+    a number → NaN with given True; overflowing numbers → ±inf (rejected by the checks)."""
+    n = len(values)
+    if pd.api.types.is_bool_dtype(values.dtype):
+        return np.full(n, np.nan), np.ones(n, bool)
+    if pd.api.types.is_numeric_dtype(values.dtype):
+        out = values.to_numpy(dtype=float, na_value=np.nan)
+        return out, ~np.isnan(out)
+    if pd.api.types.is_string_dtype(values.dtype) and values.dtype != object:
+        return _numbers_from_text(values)
+    out = np.full(n, np.nan)
+    given = np.zeros(n, bool)
+    texts: list[int] = []
+    for i, v in enumerate(values.to_numpy(dtype=object)):
+        if _is_missing(v):
+            continue
+        if isinstance(v, str):
+            texts.append(i)
+            continue
+        given[i] = True
+        if isinstance(v, bool | np.bool_):
+            continue
+        if isinstance(v, int | float | np.integer | np.floating):
+            try:
+                out[i] = float(v)
+            except OverflowError:
+                out[i] = math.inf if v > 0 else -math.inf
+    if texts:
+        idx = np.asarray(texts)
+        out[idx], given[idx] = _numbers_from_text(pd.Series(values.to_numpy(object)[idx]))
+    return out, given
+
+
+def _text_guard_removed(values: pd.Series) -> pd.Series:
+    """CSV text with the one ``'`` of our export's formula guard removed (vectorised
+    :func:`dashboard.events.unneutralise_formula`)."""
+    text = values.astype("str")
+    guarded = text.str.match(r"'[=+\-@\t\r']").fillna(False)
+    return text.where(~guarded, text.str.slice(1)) if guarded.any() else text
+
+
+# ------------------------------------------------------------------------------ countries
 @dataclass
-class _Countries:
-    by_name: dict[str, Any]
+class _Country:
+    geom: Any
+    tree: shapely.STRtree
+    transformer: Any
+    extent_m: float
 
     @classmethod
-    def load(cls) -> _Countries:
+    def build(cls, geom: Any) -> _Country:
+        shapely.prepare(geom)
+        centre = geom.centroid
+        tr = geodesy.aeqd_transformer(centre.y, centre.x)
+        rings = shapely.get_parts(shapely.get_parts(shapely.boundary(geom)))
+        segs = []
+        for ring in rings:
+            xy = shapely.get_coordinates(ring)
+            x, y = tr.transform(xy[:, 0], xy[:, 1])
+            pts = np.column_stack([x, y])
+            segs.append(np.stack([pts[:-1], pts[1:]], axis=1))
+        allsegs = np.concatenate(segs)
+        tree = shapely.STRtree(shapely.linestrings(allsegs))
+        extent = float(np.max(np.hypot(allsegs[..., 0], allsegs[..., 1])))
+        return cls(geom, tree, tr, extent)
+
+    def far(self, lats: np.ndarray, lons: np.ndarray, tolerance_m: float) -> np.ndarray:
+        """True where a point lies more than ``tolerance_m`` (geodesic) outside the polygon.
+
+        Points inside are found with one vectorised containment test. For the others, one
+        query of the boundary's segment index in an azimuthal equidistant projection (with
+        its scale error allowed for) finds the points that may be within reach; only those get
+        the exact geodesic distance (:func:`dashboard.geodesy.nearest_on_geometry`).
+        """
+        far = np.zeros(len(lats), bool)
+        outside = np.flatnonzero(~shapely.contains_xy(self.geom, lons, lats))
+        if len(outside) == 0:
+            return far
+        with np.errstate(all="ignore"):
+            px, py = self.transformer.transform(lons[outside], lats[outside])
+            px, py = np.asarray(px, float), np.asarray(py, float)
+            theta = np.minimum((np.hypot(px, py) + self.extent_m) / _EARTH_RADIUS_M, 3.0)
+            scale = np.where(theta > 1e-9, theta / np.sin(theta), 1.0) * 1.002
+        reach = np.nan_to_num(tolerance_m * scale + 1000.0, nan=0.0, posinf=0.0)
+        finite = np.isfinite(px) & np.isfinite(py)
+        pts = shapely.points(np.where(finite, px, 0.0), np.where(finite, py, 0.0))
+        hit = np.zeros(len(outside), bool)
+        pairs = self.tree.query(pts, predicate="dwithin", distance=reach)
+        hit[np.unique(pairs[0])] = True
+        hit &= finite
+        far[outside[~hit]] = True
+        near = outside[hit]
+        if len(near):
+            gap = geodesy.nearest_on_geometry(lats[near], lons[near], self.geom)["distance_m"]
+            far[near[gap.to_numpy() > tolerance_m]] = True
+        return far
+
+
+_COUNTRY_CACHE: dict[tuple[str, str], _Country | None] = {}
+
+
+def _country(name: str) -> _Country | None:
+    """The check geometry for a country name (casefolded), or None if unknown or cut off."""
+    key = (str(settings.GEODATA_DIR), name)
+    if key not in _COUNTRY_CACHE:
         try:
             c = layers.load_countries()
-        except Exception:  # a missing layer must not block an import; skip this check
-            return cls({})
-        whole = ~c["clipped_to_extent"].fillna(False).astype(bool)  # e.g. China is cut off
-        return cls({str(n).casefold(): g for n, g in zip(c.loc[whole, "name"],
-                                                        c.loc[whole].geometry, strict=True)})
-
-    def distance_km(self, country: str, lat: float, lon: float) -> float | None:
-        geom = self.by_name.get(str(country).strip().casefold())
-        if geom is None:
+        except Exception:  # a missing or broken layer must not block an import: skip the check
+            _COUNTRY_CACHE[key] = None
             return None
-        if shapely.contains_xy(geom, lon, lat):
-            return 0.0
-        res = geodesy.nearest_on_geometry([lat], [lon], geom)
-        return float(res["distance_m"].iloc[0]) / 1000.0
+        whole = ~c["clipped_to_extent"].fillna(False).astype(bool)  # e.g. China is cut off
+        hits = [g for n, g in zip(c.loc[whole, "name"], c.loc[whole].geometry, strict=True)
+                if str(n).casefold() == name]
+        _COUNTRY_CACHE[key] = _Country.build(hits[0]) if hits else None
+    return _COUNTRY_CACHE[key]
 
 
-def _derived_id(row: dict[str, Any]) -> str:
-    key = "|".join(str(row.get(k, "")) for k in ("event_date", "latitude", "longitude",
-                                                   "event_type", "actor1", "notes"))
-    return "USR-" + hashlib.sha256(key.encode("utf-8")).hexdigest()[:12]
+# ------------------------------------------------------------------------------ validation
+def _derived_ids(frame: pd.DataFrame, idx: np.ndarray, dates: np.ndarray, lats: np.ndarray,
+                 lons: np.ndarray) -> list[str]:
+    """Stable ids for rows without one: a hash of date, coordinates, type, actor and notes."""
+    def col(name: str) -> list[str]:
+        if name not in frame.columns:
+            return [""] * len(idx)
+        return ["" if _is_missing(v) else str(v) for v in frame[name].to_numpy(object)[idx]]
+
+    days = np.datetime_as_string(dates[idx], unit="D")
+    out = []
+    for d, la, lo, et, ac, no in zip(days, lats[idx], lons[idx], col("event_type"),
+                                     col("actor1"), col("notes"), strict=True):
+        key = "|".join((str(d), repr(float(la)), repr(float(lo)), et, ac, no))
+        out.append("USR-" + hashlib.sha256(key.encode("utf-8")).hexdigest()[:12])
+    return out
 
 
-def _validate(rows: list[tuple[int, dict[str, Any]]],
-              label: str) -> tuple[list[dict[str, Any]], list[Rejected]]:
-    countries = _Countries.load()
-    ok: list[dict[str, Any]] = []
-    bad: list[Rejected] = []
-    seen: dict[str, int] = {}
-    for num, raw in rows:
-        row = {k: _unneutralise(v) for k, v in raw.items()}
-        date = parse_date(row.get("event_date"))
-        if date is None:
-            shown = str(row.get("event_date") or "").strip()
-            bad.append(Rejected(num, f"{label} {num}: the date is missing" if not shown else
-                                f"{label} {num}: the date {shown[:40]!r} is not a date such as "
-                                "2024-01-16 or 16 January 2024"))
+class _Checker:
+    """Collects the first reason per row; later checks see only rows still alive."""
+
+    def __init__(self, rows: np.ndarray, label: str) -> None:
+        self.rows, self.label = rows, label
+        self.alive = np.ones(len(rows), bool)
+        self.reasons: dict[int, str] = {}
+
+    def reject(self, mask: np.ndarray, reason: Callable[[int], str]) -> None:
+        for i in np.flatnonzero(mask & self.alive):
+            self.reasons[int(i)] = f"{self.label} {self.rows[i]}: {reason(int(i))}"
+        self.alive &= ~mask
+
+    def rejected(self) -> list[Rejected]:
+        return [Rejected(int(self.rows[i]), r) for i, r in self.reasons.items()]
+
+
+def _validate(frame: pd.DataFrame, rows: np.ndarray, label: str,
+              csv_text: bool = False) -> tuple[gpd.GeoDataFrame, list[Rejected]]:
+    """Check every row of a raw table of model columns (any dtype), vectorised.
+
+    ``rows`` are the line or feature numbers for the reasons. With ``csv_text`` the text
+    columns are CSV cells: the export's one-``'`` formula guard is removed.
+    """
+    frame = frame.reset_index(drop=True)
+    n = len(frame)
+    chk = _Checker(np.asarray(rows), label)
+
+    def raw(col: str) -> np.ndarray:
+        return frame[col].to_numpy(object) if col in frame.columns else np.full(n, None)
+
+    if csv_text:
+        for col in _STORED_TEXT:
+            if col in frame.columns:
+                frame[col] = _text_guard_removed(frame[col])
+    for col in _STORED_TEXT:
+        if col in frame.columns and pd.api.types.is_string_dtype(frame[col].dtype) \
+                and frame[col].dtype != object:
+            has_nul = frame[col].str.contains("\x00", regex=False).fillna(False).to_numpy(bool)
+            chk.reject(has_nul, lambda _i, c=col: f"{c} contains a NUL character (\\x00), which "
+                       "cannot be stored; remove it and import again")
+
+    # dates
+    status, stamps = (_dates(frame["event_date"]) if "event_date" in frame.columns
+                      else (np.full(n, _MISSING, np.int8), np.full(n, _NAT)))
+    date_raw = raw("event_date")
+    chk.reject(status == _MISSING, lambda _i: "the date is missing")
+    chk.reject(status == _BAD_DATE, lambda i: f"the date {_shown(date_raw[i])} is not a date "
+               "such as 2024-01-16 or 16 January 2024")
+    chk.reject(status == _OUT_OF_RANGE, lambda i: f"the date {_shown(date_raw[i])} is outside "
+               f"the dates this tool can hold ({model.MIN_DATE} to {model.MAX_DATE})")
+
+    # coordinates
+    lat, lat_given = _floats(frame["latitude"]) if "latitude" in frame.columns \
+        else (np.full(n, np.nan), np.zeros(n, bool))
+    lon, lon_given = _floats(frame["longitude"]) if "longitude" in frame.columns \
+        else (np.full(n, np.nan), np.zeros(n, bool))
+    lat_raw, lon_raw = raw("latitude"), raw("longitude")
+    with np.errstate(invalid="ignore"):
+        not_number = (lat_given & np.isnan(lat)) | (lon_given & np.isnan(lon))
+        chk.reject(not_number, lambda i: f"latitude/longitude {_shown(lat_raw[i], 20)}, "
+                   f"{_shown(lon_raw[i], 20)} are not numbers")
+        chk.reject(~lat_given | ~lon_given, lambda _i: "the coordinates are missing")
+        chk.reject(~np.isfinite(lat) | ~np.isfinite(lon),
+                   lambda i: f"latitude/longitude {_shown(lat_raw[i], 20)}, "
+                   f"{_shown(lon_raw[i], 20)} are not finite numbers")
+        chk.reject(~((lat >= -90) & (lat <= 90)),
+                   lambda i: f"latitude {lat[i]:g} is outside -90..90")
+        chk.reject(~((lon >= -180) & (lon <= 180)),
+                   lambda i: f"longitude {lon[i]:g} is outside -180..180")
+
+    # counts, integers, uncertainty
+    for col in model.COUNT_COLUMNS:
+        if col not in frame.columns:
             continue
-        try:
-            lat, lon = _number(row.get("latitude")), _number(row.get("longitude"))
-        except ValueError:
-            bad.append(Rejected(num, f"{label} {num}: latitude/longitude "
-                                f"{str(row.get('latitude'))[:20]!r}, "
-                                f"{str(row.get('longitude'))[:20]!r} are not numbers"))
+        v, given = _floats(frame[col])
+        values = raw(col)
+        with np.errstate(invalid="ignore"):
+            bad = given & ~(np.isfinite(v) & (v >= 0) & (np.mod(v, 1) == 0))
+        chk.reject(bad, lambda i, c=col, vs=values: f"{c} {_shown(vs[i], 20)} is not a count "
+                   "of people (a whole number, 0 or more)")
+    for col in PRECISION_COLUMNS:
+        if col not in frame.columns:
             continue
-        if lat is None or lon is None or not (math.isfinite(lat) and math.isfinite(lon)):
-            bad.append(Rejected(num, f"{label} {num}: the coordinates are missing"))
+        v, given = _floats(frame[col])
+        values = raw(col)
+        chk.reject(given & ~np.isin(v, (1.0, 2.0, 3.0)),
+                   lambda i, c=col, vs=values: f"{c} {_shown(vs[i], 20)} is not 1, 2 or 3")
+    for col in OTHER_INT_COLUMNS:
+        if col not in frame.columns:
             continue
-        if not -90 <= lat <= 90:
-            bad.append(Rejected(num, f"{label} {num}: latitude {lat:g} is outside -90..90"))
-            continue
-        if not -180 <= lon <= 180:
-            bad.append(Rejected(num, f"{label} {num}: longitude {lon:g} is outside -180..180"))
-            continue
-        country = str(row.get("country") or "").strip()
-        if country:
-            gap = countries.distance_km(country, lat, lon)
-            if gap is not None and gap > COUNTRY_TOLERANCE_KM:
-                swapped = (abs(lon) <= 90 and countries.distance_km(country, lon, lat) == 0.0)
-                hint = ("; latitude and longitude look swapped" if swapped
-                        else "; check the coordinates or the country")
-                bad.append(Rejected(num, f"{label} {num}: {lat:g},{lon:g} is {gap:,.0f} km "
-                                    f"outside {country}{hint}"))
+        v, given = _floats(frame[col])
+        values = raw(col)
+        with np.errstate(invalid="ignore"):
+            bad = given & ~(np.isfinite(v) & (np.abs(v) < MAX_WHOLE) & (np.mod(v, 1) == 0))
+        chk.reject(bad, lambda i, c=col, vs=values: f"{c} {_shown(vs[i], 20)} is not a whole "
+                   f"number between -{MAX_WHOLE:,.0f} and {MAX_WHOLE:,.0f}")
+    if "uncertainty_km" in frame.columns:
+        v, given = _floats(frame["uncertainty_km"])
+        values = raw("uncertainty_km")
+        with np.errstate(invalid="ignore"):
+            bad = given & ~(np.isfinite(v) & (v >= 0))
+        chk.reject(bad, lambda i: f"uncertainty_km {_shown(values[i], 20)} is not a distance "
+                   "in km (a finite number, 0 or more)")
+
+    # plausibility: the point lies in (or within 50 km of) its country
+    if "country" in frame.columns:
+        names = frame["country"].astype("str").fillna("").str.strip()
+        keys = names.str.casefold().to_numpy(object)
+        shown_names = names.to_numpy(object)
+        alive = chk.alive.copy()
+        tol = COUNTRY_TOLERANCE_KM * 1000.0
+        for key in pd.unique(keys[alive]):
+            if not key:
                 continue
-        counts_ok = True
-        for col in model.COUNT_COLUMNS:
-            try:
-                v = _number(row.get(col))
-            except ValueError:
-                v = -1.0
-            if v is not None and (v < 0 or not math.isfinite(v)):
-                bad.append(Rejected(num, f"{label} {num}: {col} {str(row.get(col))[:20]!r} "
-                                    "is not a count of people"))
-                counts_ok = False
-                break
-        if not counts_ok:
-            continue
-        row["event_date"] = date.isoformat()
-        row["latitude"], row["longitude"] = lat, lon
-        eid = str(row.get("event_id_cnty") or "").strip()
-        row["event_id_cnty"] = eid or _derived_id(row)
-        if row["event_id_cnty"] in seen:
-            bad.append(Rejected(num, f"{label} {num}: event id {row['event_id_cnty']!r} repeats "
-                                f"{label} {seen[row['event_id_cnty']]}"))
-            continue
-        seen[row["event_id_cnty"]] = num
-        ok.append(row)
-    return ok, bad
+            shape = _country(str(key))
+            if shape is None:
+                continue
+            idx = np.flatnonzero(alive & (keys == key))
+            far = np.zeros(n, bool)
+            far[idx] = shape.far(lat[idx], lon[idx], tol)
+
+            def why(i: int, s: _Country = shape) -> str:
+                swapped = abs(lon[i]) <= 90 and bool(shapely.contains_xy(s.geom, lat[i], lon[i]))
+                hint = ("latitude and longitude look swapped" if swapped
+                        else "check the coordinates or the country")
+                return (f"{lat[i]:g},{lon[i]:g} is more than {COUNTRY_TOLERANCE_KM:g} km outside "
+                        f"{shown_names[i]}; {hint}")
+            chk.reject(far, why)
+
+    # ids: given or derived; each id once per file
+    ids = (frame["event_id_cnty"].astype("str").fillna("").str.strip().to_numpy(object)
+           if "event_id_cnty" in frame.columns else np.full(n, "", dtype=object))
+    todo = np.flatnonzero(chk.alive & (ids == ""))
+    if len(todo):
+        ids[todo] = _derived_ids(frame, todo, stamps, lat, lon)
+    alive_idx = np.flatnonzero(chk.alive)
+    alive_ids = pd.Series(ids[alive_idx])
+    dup = alive_ids.duplicated(keep="first").to_numpy()
+    if dup.any():
+        first_row = dict(zip(alive_ids[~dup], chk.rows[alive_idx[~dup]], strict=True))
+        mask = np.zeros(n, bool)
+        mask[alive_idx[dup]] = True
+        chk.reject(mask, lambda i: f"event id {_shown(ids[i])} repeats {label} "
+                   f"{first_row[ids[i]]}")
+
+    keep = np.flatnonzero(chk.alive)
+    accepted = frame.iloc[keep].reset_index(drop=True)
+    accepted["event_date"] = pd.Series(stamps[keep], dtype="datetime64[ns]")
+    accepted["latitude"], accepted["longitude"] = lat[keep], lon[keep]
+    accepted["event_id_cnty"] = pd.Series(ids[keep], dtype="str")
+    for col in (*model.COUNT_COLUMNS, *PRECISION_COLUMNS, *OTHER_INT_COLUMNS, "uncertainty_km"):
+        if col in accepted.columns:
+            accepted[col] = _floats(accepted[col])[0]
+    return model.normalise(accepted), chk.rejected()
 
 
-def _result(ok: list[dict[str, Any]], bad: list[Rejected], label: str) -> ImportResult:
-    frame = pd.DataFrame(ok) if ok else pd.DataFrame(columns=list(model.EVENT_COLUMNS))
-    return ImportResult(events=model.normalise(frame), rejected=bad, row_label=label)
+def _result(frame: pd.DataFrame, rows: np.ndarray, bad: list[Rejected], label: str,
+            csv_text: bool = False) -> ImportResult:
+    events, more_bad = _validate(frame, rows, label, csv_text)
+    return ImportResult(events=events, rejected=sorted(bad + more_bad, key=lambda r: r.row),
+                        row_label=label)
 
 
-# ------------------------------------------------------------------------------- formats
+# ------------------------------------------------------------------------------------ CSV
 def _canonical(header: list[str]) -> dict[int, str]:
     """Map CSV header positions to model columns (coordinates and date by common names)."""
-    lowered = [h.strip().casefold() for h in header]
+    lowered = [str(h).strip().casefold() for h in header]
     out: dict[int, str] = {}
     for i, h in enumerate(lowered):
-        if h in model.EVENT_COLUMNS:
+        if h in _WANTED and h not in out.values():
             out[i] = h
     for names, target in ((LAT_NAMES, "latitude"), (LON_NAMES, "longitude"),
-                          (DATE_NAMES, "event_date")):
+                          (DATE_NAMES, "event_date"), (("layer",), "category")):
         if target not in out.values():
             for name in names:
-                if name in lowered:
+                if name in lowered and lowered.index(name) not in out:
                     out[lowered.index(name)] = target
                     break
     return out
 
 
-def _read_csv(text: str) -> ImportResult:
-    sample = text[:8192]
+_NEEDED = (("latitude (lat/latitude/Y)", "latitude"), ("longitude (lon/longitude/X)", "longitude"),
+           ("date (event_date/date)", "event_date"))
+
+
+def _missing(cols: dict[int, str]) -> list[str]:
+    return [what for what, col in _NEEDED if col not in cols.values()]
+
+
+def _header(text: str, delimiter: str) -> list[str]:
     try:
-        dialect: Any = csv.Sniffer().sniff(sample, delimiters=",;\t")
-    except csv.Error:
-        dialect = csv.excel
-    reader = csv.reader(io.StringIO(text), dialect)
-    try:
-        header = next(reader)
+        return next(csv.reader(io.StringIO(text), delimiter=delimiter, quotechar='"',
+                               doublequote=True, strict=False))
     except (StopIteration, csv.Error):
-        raise ImportRejected("The CSV file has no header row.") from None
+        return []
+
+
+def _choose_delimiter(text: str, suffix: str) -> tuple[str, list[str]]:
+    """RFC 4180 comma (tab for .tsv); other separators only when that header lacks columns."""
+    standard = "\t" if suffix == ".tsv" else ","
+    header = _header(text, standard)
+    if not header:
+        raise ImportRejected("The CSV file has no header row.")
+    missing = _missing(_canonical(header))
+    if not missing:
+        return standard, header
+    for delimiter in FALLBACK_DELIMITERS:
+        other = _header(text, delimiter)
+        if len(other) > 1 and not _missing(_canonical(other)):
+            return delimiter, other
+    listed = ", ".join(missing[:-1]) + " or " + missing[-1] if len(missing) > 1 else missing[0]
+    raise ImportRejected(f"The CSV file has no {listed} column.")
+
+
+def _parse_csv(text: str, delimiter: str, names: int | None = None) -> tuple[pd.DataFrame, list]:
+    """All records (header first) as text columns, and pandas' notes on over-long records."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            frame = pd.read_csv(
+                io.StringIO(text), sep=delimiter, header=None, dtype="str", na_filter=False,
+                skip_blank_lines=False, on_bad_lines="warn", engine="c", quotechar='"',
+                doublequote=True, escapechar=None, quoting=csv.QUOTE_MINIMAL, comment=None,
+                skipinitialspace=False, index_col=False,
+                names=None if names is None else list(range(names)))
+        except pd.errors.EmptyDataError:
+            raise ImportRejected("The CSV file has no header row.") from None
+        except (pd.errors.ParserError, ValueError, OverflowError, MemoryError) as err:
+            raise ImportRejected(f"The CSV file cannot be parsed ({_one_line(err, 100)}).") \
+                from None
+    skipped = []
+    for w in caught:
+        skipped.extend(_SKIPPED_LINE.findall(str(w.message)))
+    return frame, skipped
+
+
+def _read_csv(text: str, suffix: str = ".csv") -> ImportResult:
+    csv.field_size_limit(max(csv.field_size_limit(), settings.MAX_IMPORT_BYTES + 1))
+    delimiter, header = _choose_delimiter(text, suffix)
+    frame, skipped = _parse_csv(text, delimiter)
+    width = frame.shape[1]
+    too_long: dict[int, int] = {}
+    if skipped:  # records with more fields than the header: read again, wide enough for all
+        most = max(int(saw) for _line, _exp, saw in skipped)
+        frame, _ = _parse_csv(text, delimiter, names=max(most, width))
+        for record, _expected, saw in skipped:
+            too_long[int(record) - 1] = int(saw)
+    # physical line of each record: 1 + records before it + line breaks inside earlier records
+    nrec = len(frame)
+    breaks = text.count("\n")
+    if breaks == (nrec if text.endswith("\n") else nrec - 1):
+        inner = np.zeros(nrec, np.int64)
+    else:
+        inner = np.zeros(nrec, np.int64)
+        for col in frame.columns:
+            inner += frame[col].str.count("\n").fillna(0).to_numpy(np.int64)
+    lines = 1 + np.arange(nrec) + np.concatenate([[0], np.cumsum(inner)[:-1]])
+    data = frame.iloc[1:].reset_index(drop=True)
+    lines = lines[1:]
+    blank = np.ones(len(data), bool)
+    for col in data.columns:
+        idx = np.flatnonzero(blank)
+        if len(idx) == 0:
+            break
+        blank[idx] = (data[col].iloc[idx].str.strip() == "").fillna(True).to_numpy(bool)
+    bad: list[Rejected] = []
+    if too_long:
+        extra = np.zeros(len(data), bool)
+        for record, saw in too_long.items():
+            i = record - 1  # data rows start after the header record
+            if 0 <= i < len(data) and any(str(v).strip() for v in data.iloc[i, width:]):
+                extra[i] = True
+                bad.append(Rejected(int(lines[i]), f"line {lines[i]}: the row has {saw} fields "
+                                    f"but the header has {len(header)}"))
+        blank |= extra
+    keep = np.flatnonzero(~blank)
     cols = _canonical(header)
-    missing = [what for what, col in (("latitude (lat/latitude/Y)", "latitude"),
-                                      ("longitude (lon/longitude/X)", "longitude"),
-                                      ("date (event_date/date)", "event_date"))
-               if col not in cols.values()]
-    if missing:
-        listed = ", ".join(missing[:-1]) + " or " + missing[-1] if len(missing) > 1 else missing[0]
-        raise ImportRejected(f"The CSV file has no {listed} column.")
-    rows: list[tuple[int, dict[str, Any]]] = []
-    line = 1
-    try:
-        for rec in reader:
-            line = reader.line_num
-            if not any(cell.strip() for cell in rec):
+    raw = pd.DataFrame({target: data[pos].iloc[keep].reset_index(drop=True)
+                        for pos, target in cols.items() if pos in data.columns})
+    del frame, data
+    return _result(raw, lines[keep], bad, "line", csv_text=True)
+
+
+# -------------------------------------------------------------------------------- GeoJSON
+def _json_int(digits: str) -> int | str:
+    """JSON integers; beyond Python's digit limit kept as their text (rejected as a number)."""
+    return int(digits) if len(digits) <= 4000 else digits
+
+
+def _json_type(value: Any) -> str:
+    return {list: "a list", str: "a string", bool: "true/false", type(None): "null"}.get(
+        type(value), "a number" if isinstance(value, int | float) else type(value).__name__)
+
+
+def _bad_text(row: dict[str, Any]) -> str | None:
+    """Reason for text the store cannot hold: a NUL or an unpaired surrogate (any value)."""
+    for key, value in row.items():
+        for text in (value if isinstance(value, list) else [value]):
+            if not isinstance(text, str):
                 continue
-            rows.append((line, {col: rec[i] if i < len(rec) else "" for i, col in cols.items()}))
-    except csv.Error as err:
-        raise ImportRejected(f"The CSV file cannot be parsed near line {line + 1}: "
-                             f"{err}.") from None
-    ok, bad = _validate(rows, "line")
-    return _result(ok, bad, "line")
+            if _SURROGATE.search(text):
+                return (f"{key} contains an unpaired UTF-16 surrogate (such as \\ud800), which "
+                        "is not valid Unicode text")
+            if "\x00" in text and key in _STORED_TEXT:
+                return (f"{key} contains a NUL character (\\x00), which cannot be stored; "
+                        "remove it and import again")
+    return None
 
 
 def _read_geojson(text: str) -> ImportResult:
@@ -312,84 +681,162 @@ def _read_geojson(text: str) -> ImportResult:
         raise ImportRejected(f"The JSON nests deeper than {settings.MAX_JSON_DEPTH} levels; "
                              "it is not a GeoJSON file of events.")
     try:
-        data = json.loads(text)
+        data = json.loads(text, parse_int=_json_int)
     except json.JSONDecodeError as err:
         raise ImportRejected(f"JSON syntax error at line {err.lineno}, column {err.colno}: "
                              f"{err.msg}.") from None
+    except (ValueError, RecursionError) as err:
+        raise ImportRejected(f"The JSON cannot be read ({_one_line(err, 100)}).") from None
     if not isinstance(data, dict) or data.get("type") != "FeatureCollection" \
             or not isinstance(data.get("features"), list):
         raise ImportRejected("The JSON is not a GeoJSON FeatureCollection.")
-    rows: list[tuple[int, dict[str, Any]]] = []
+    rows: list[dict[str, Any]] = []
+    nums: list[int] = []
     bad: list[Rejected] = []
     for n, feat in enumerate(data["features"], start=1):
-        geom = feat.get("geometry") if isinstance(feat, dict) else None
-        props = feat.get("properties") if isinstance(feat, dict) else None
+        if not isinstance(feat, dict):
+            bad.append(Rejected(n, f"feature {n}: it is {_json_type(feat)}, not a GeoJSON "
+                                "Feature object"))
+            continue
+        props = feat.get("properties")
+        if props is None:
+            props = {}
+        if not isinstance(props, dict):
+            bad.append(Rejected(n, f"feature {n}: its properties are {_json_type(props)}, not "
+                                "an object of names and values"))
+            continue
+        geom = feat.get("geometry")
         if not isinstance(geom, dict) or not geom.get("coordinates"):
             bad.append(Rejected(n, f"feature {n}: the geometry is empty"))
             continue
         if geom.get("type") != "Point":
-            bad.append(Rejected(n, f"feature {n}: the geometry is a {geom.get('type')}, "
-                                "not a Point"))
+            bad.append(Rejected(n, f"feature {n}: the geometry is a "
+                                f"{_one_line(geom.get('type'), 40)}, not a Point"))
             continue
         coords = geom["coordinates"]
         if not isinstance(coords, list) or len(coords) < 2:
             bad.append(Rejected(n, f"feature {n}: the Point has no lon,lat pair"))
             continue
-        row = {k: v for k, v in (props or {}).items() if k in model.EVENT_COLUMNS}
-        if "event_date" not in row and isinstance(props, dict) and "date" in props:
+        row = {k: v for k, v in props.items() if k in _WANTED}
+        if "event_date" not in row and "date" in props:
             row["event_date"] = props["date"]
+        if "category" not in row and "layer" in props:
+            row["category"] = props["layer"]
         row["longitude"], row["latitude"] = coords[0], coords[1]
-        rows.append((n, row))
-    ok, more_bad = _validate(rows, "feature")
-    return _result(ok, sorted(bad + more_bad, key=lambda r: r.row), "feature")
+        problem = _bad_text(row)
+        if problem:
+            bad.append(Rejected(n, f"feature {n}: {problem}"))
+            continue
+        rows.append(row)
+        nums.append(n)
+    frame = pd.DataFrame.from_records(rows) if rows else pd.DataFrame()
+    return _result(frame, np.asarray(nums, dtype=np.int64), bad, "feature")
+
+
+# ----------------------------------------------------------------------------- GeoPackage
+def _choose_layer(listing: np.ndarray) -> str:
+    names = [str(row[0]) for row in listing]
+    if "events" in names:
+        return "events"
+    spatial = [(str(row[0]), str(row[1])) for row in listing if row[1] is not None]
+    points = [name for name, gtype in spatial if "point" in gtype.casefold()]
+    if len(points) == 1:
+        return points[0]
+    if len(points) > 1:
+        shown = _one_line(", ".join(points), 120)
+        raise ImportRejected(f"The GeoPackage has several point layers ({shown}) and none is "
+                             "named 'events'; name the events layer 'events'.")
+    if len(spatial) == 1:
+        return spatial[0][0]
+    shown = ", ".join(names) if names else "none"
+    raise ImportRejected(f"The GeoPackage has no point layer and no layer named 'events' "
+                         f"(layers: {_one_line(shown, 100)}).")
+
+
+def _to_wgs84(frame: gpd.GeoDataFrame, layer: str) -> gpd.GeoDataFrame:
+    if frame.crs is None:
+        x, y = shapely.get_x(frame.geometry.values), shapely.get_y(frame.geometry.values)
+        with np.errstate(invalid="ignore"):
+            wild = np.isfinite(x) & np.isfinite(y) & ((np.abs(x) > 180) | (np.abs(y) > 90))
+        if wild.any():
+            i = int(np.flatnonzero(wild)[0])
+            raise ImportRejected(
+                f"The GeoPackage layer {layer!r} has no coordinate reference system and its "
+                f"coordinates (e.g. {x[i]:,.0f}, {y[i]:,.0f}) are not longitude/latitude; save "
+                "it with its CRS or in EPSG:4326.")
+        return frame.set_crs("EPSG:4326")
+    if frame.crs.equals("EPSG:4326", ignore_axis_order=True):
+        return frame
+    try:
+        return frame.to_crs("EPSG:4326")
+    except Exception as err:  # pyproj raises several types for CRSs it cannot transform
+        raise ImportRejected(f"The GeoPackage layer {layer!r} is in {frame.crs.name}, which "
+                             f"cannot be converted to longitude/latitude "
+                             f"({_one_line(err, 80)}).") from None
 
 
 def _read_gpkg(data: bytes) -> ImportResult:
     import pyogrio
 
-    with tempfile.TemporaryDirectory() as tmp:
+    with tempfile.TemporaryDirectory() as tmp, warnings.catch_warnings():
+        warnings.simplefilter("ignore")
         path = Path(tmp) / "upload.gpkg"
         path.write_bytes(data)
         try:
-            frame = pyogrio.read_dataframe(path)
+            layer = _choose_layer(pyogrio.list_layers(path))
+            frame = pyogrio.read_dataframe(path, layer=layer)
+        except ImportRejected:
+            raise
         except Exception as err:  # pyogrio raises several error types for unreadable files
-            raise ImportRejected(f"The GeoPackage cannot be read ({str(err)[:120]}).") from None
-    rows: list[tuple[int, dict[str, Any]]] = []
-    bad: list[Rejected] = []
-    geoms = frame.geometry if isinstance(frame, gpd.GeoDataFrame) else None
-    if geoms is None:
-        raise ImportRejected("The GeoPackage has no geometry layer.")
-    records = pd.DataFrame(frame.drop(columns=frame.geometry.name)).to_dict("records")
-    for n, (rec, geom) in enumerate(zip(records, geoms, strict=True), start=1):
-        if geom is None or geom.is_empty:
-            bad.append(Rejected(n, f"feature {n}: the geometry is empty"))
-            continue
-        if geom.geom_type != "Point":
-            bad.append(Rejected(n, f"feature {n}: the geometry is a {geom.geom_type}, "
-                                "not a Point"))
-            continue
-        row = {k: v for k, v in rec.items() if k in model.EVENT_COLUMNS}
-        row["longitude"], row["latitude"] = geom.x, geom.y
-        rows.append((n, row))
-    ok, more_bad = _validate(rows, "feature")
-    return _result(ok, sorted(bad + more_bad, key=lambda r: r.row), "feature")
+            raise ImportRejected(f"The GeoPackage cannot be read ({_one_line(err, 120)}).") \
+                from None
+        if not isinstance(frame, gpd.GeoDataFrame) or frame.geometry.name not in frame:
+            raise ImportRejected(f"The GeoPackage layer {layer!r} has no geometry column.")
+        frame = _to_wgs84(frame, layer)
+    geoms = frame.geometry.values
+    nums = np.arange(1, len(frame) + 1)
+    empty = shapely.is_missing(geoms) | shapely.is_empty(geoms)
+    kinds = shapely.get_type_id(geoms)
+    bad = [Rejected(int(n), f"feature {n}: the geometry is empty") for n in nums[empty]]
+    not_point = ~empty & (kinds != 0)
+    names = {1: "LineString", 2: "LinearRing", 3: "Polygon", 4: "MultiPoint",
+             5: "MultiLineString", 6: "MultiPolygon", 7: "GeometryCollection"}
+    bad += [Rejected(int(n), f"feature {n}: the geometry is a {names.get(int(t), 'geometry')}, "
+                     "not a Point") for n, t in zip(nums[not_point], kinds[not_point],
+                                                    strict=True)]
+    ok = ~empty & ~not_point
+    table = pd.DataFrame(frame.drop(columns=frame.geometry.name))
+    table.columns = [str(c) for c in table.columns]
+    if "category" not in table.columns and "layer" in table.columns:
+        table = table.rename(columns={"layer": "category"})
+    if "event_date" not in table.columns and "date" in table.columns:
+        table = table.rename(columns={"date": "event_date"})
+    table = table[[c for c in table.columns if c in _WANTED]].iloc[np.flatnonzero(ok)]
+    table = table.reset_index(drop=True)
+    table["longitude"] = shapely.get_x(geoms[ok])
+    table["latitude"] = shapely.get_y(geoms[ok])
+    return _result(table, nums[ok], bad, "feature")
 
 
+# ------------------------------------------------------------------------------ entry points
 def import_bytes(data: bytes, filename: str) -> ImportResult:
     """Read an uploaded file by its name's extension; see the module docstring."""
     _check_size(len(data))
     suffix = Path(str(filename)).suffix.casefold()
-    if suffix in GPKG_SUFFIXES:
-        if not data.startswith(b"SQLite format 3\x00"):
-            raise ImportRejected("The file is named .gpkg but is not a GeoPackage (SQLite) file.")
-        return _read_gpkg(data)
-    if suffix in JSON_SUFFIXES:
-        return _read_geojson(_decode(data))
-    if suffix in CSV_SUFFIXES:
-        text = _decode(data)
-        if not text.strip():
-            raise ImportRejected("The file is empty.")
-        return _read_csv(text)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # library warnings never reach the user
+        if suffix in GPKG_SUFFIXES:
+            if not data.startswith(b"SQLite format 3\x00"):
+                raise ImportRejected("The file is named .gpkg but is not a GeoPackage (SQLite) "
+                                     "file.")
+            return _read_gpkg(data)
+        if suffix in JSON_SUFFIXES:
+            return _read_geojson(_decode(data))
+        if suffix in CSV_SUFFIXES:
+            text = _decode(data)
+            if not text.strip():
+                raise ImportRejected("The file is empty.")
+            return _read_csv(text, suffix)
     raise ImportRejected(f"Unknown file type {suffix or '(no extension)'!r}; use .csv, "
                          ".geojson/.json or .gpkg.")
 
