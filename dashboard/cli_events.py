@@ -1,115 +1,198 @@
-"""CLI event commands: ``events import``, ``events export``, ``events list``.
+"""CLI event commands: ``events import|export|list|batches|remove-batch``.
 
-The store is a GeoPackage (``--store PATH``; default from DASHBOARD_STORE or the user's data
-folder). User errors raise DashboardError subclasses → one line on stderr, exit code 2.
+The store is a GeoPackage (``--store PATH``; default from $DASHBOARD_STORE or the user's data
+folder). Exit codes: 0 everything done; 1 partly done (``import`` with rejected rows: the
+rest is imported and every rejected row is reported on stderr with its line and reason);
+2 nothing done (a bad file or argument: one sentence on stderr, raised as DashboardError).
 """
 
 from __future__ import annotations
 
 import argparse
-import os
+import dataclasses
+import datetime as dt
+import json
 import sys
-import tempfile
 from pathlib import Path
 from typing import Any
 
-from dashboard import events as model
-from dashboard import importers
-from dashboard.errors import BadParameter
-from dashboard.store import EventStore, write_gpkg
+import pandas as pd
 
-MAX_REASON_LINES = 50
+from dashboard import events as model
+from dashboard import filters, importers, outputs
+from dashboard.errors import BadParameter, ImportRejected
+from dashboard.store import EventStore, gpkg_bytes
+
+EXIT_OK = 0
+EXIT_PARTLY = 1
+STORE_HELP = "GeoPackage event store (default: $DASHBOARD_STORE or the user data folder)"
 
 
 def register(sub: Any) -> None:
     """Add the ``events`` command group to the CLI's subparsers."""
-    p = sub.add_parser("events", help="import, export and list events in the store")
+    p = sub.add_parser("events", help="import, export and list events in the store; batches")
     ev = p.add_subparsers(dest="events_command", metavar="ACTION", parser_class=type(p))
     ev.required = True
 
-    store_help = "GeoPackage event store (default: $DASHBOARD_STORE or the user data folder)"
     imp = ev.add_parser("import", help="import an ACLED/CSV/GeoJSON/GeoPackage file",
-                        description="Valid rows are imported; every rejected row is listed "
-                                    "with its line or feature number and the reason.")
+                        description="Valid rows are imported as one batch (exit 0, or 1 when "
+                                    "some rows were rejected: each is listed on stderr with "
+                                    "its line or feature number and the reason).")
     imp.add_argument("file", type=Path)
-    imp.add_argument("--store", type=Path, help=store_help)
+    imp.add_argument("--store", type=Path, help=STORE_HELP)
     imp.set_defaults(func=cmd_import)
 
     exp = ev.add_parser("export", help="export events from the store")
-    exp.add_argument("--store", type=Path, help=store_help)
+    exp.add_argument("--store", type=Path, help=STORE_HELP)
     exp.add_argument("--format", required=True, choices=["geojson", "csv", "gpkg"])
-    exp.add_argument("--output", required=True, type=Path)
-    exp.add_argument("--from", dest="start", help="first date (YYYY-MM-DD)")
-    exp.add_argument("--to", dest="end", help="last date (YYYY-MM-DD)")
-    exp.add_argument("--type", dest="event_type", help="ACLED event_type, e.g. Battles")
-    exp.add_argument("--country", help="country name, e.g. Pakistan")
+    exp.add_argument("--output", required=True,
+                     help="output file; '-' writes csv or geojson to standard output")
+    _add_filters(exp)
     exp.set_defaults(func=cmd_export)
 
     ls = ev.add_parser("list", help="list the events in the store")
-    ls.add_argument("--store", type=Path, help=store_help)
-    ls.add_argument("--json", action="store_true")
+    ls.add_argument("--store", type=Path, help=STORE_HELP)
+    ls.add_argument("--json", action="store_true", help="GeoJSON on standard output")
+    _add_filters(ls)
     ls.set_defaults(func=cmd_list)
 
+    bt = ev.add_parser("batches", help="list the import batches in the store")
+    bt.add_argument("--store", type=Path, help=STORE_HELP)
+    bt.add_argument("--json", action="store_true")
+    bt.set_defaults(func=cmd_batches)
 
-def _date(text: str | None, flag: str) -> str | None:
+    rm = ev.add_parser("remove-batch", help="remove the events of one import batch",
+                       description="Deletes the events whose latest import was this batch "
+                                   "(ids from 'events batches').")
+    rm.add_argument("batch_id", metavar="ID")
+    rm.add_argument("--store", type=Path, help=STORE_HELP)
+    rm.set_defaults(func=cmd_remove_batch)
+
+
+def _add_filters(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--from", dest="start", help="first date (YYYY-MM-DD), inclusive")
+    p.add_argument("--to", dest="end", help="last date (YYYY-MM-DD), inclusive")
+    p.add_argument("--type", dest="event_type", action="append",
+                   help="ACLED event_type, e.g. Battles (repeat for several)")
+    p.add_argument("--country", action="append", help="country, e.g. Pakistan (repeatable)")
+    p.add_argument("--category", action="append", help="our category, e.g. strike (repeatable)")
+    p.add_argument("--actor", default="", help="text in actor1/actor2/associated actors")
+    p.add_argument("--min-fatalities", type=float, default=None, metavar="N")
+
+
+def _date(text: str | None, flag: str) -> dt.date | None:
     if text is None:
         return None
     d = importers.parse_date(text)
     if d is None:
         raise BadParameter(f"{flag} {text!r} is not a date such as 2024-01-16.")
-    return d.isoformat()
+    return d
+
+
+def _canonical(values: list[str] | None, column: pd.Series) -> tuple[str, ...] | None:
+    """The user's values matched case-insensitively to those in the data."""
+    if not values:
+        return None
+    known = {str(v).casefold(): str(v) for v in column.dropna().unique()}
+    return tuple(known.get(v.strip().casefold(), v.strip()) for v in values)
+
+
+def _filtered(args: argparse.Namespace, store: EventStore) -> pd.DataFrame:
+    """The store's events kept by the command's filter options."""
+    base = filters.EventFilter(  # raises BadParameter (--from after --to) before any reading
+        start=_date(args.start, "--from"), end=_date(args.end, "--to"),
+        actor=args.actor or "", min_fatalities=args.min_fatalities)
+    gdf = store.read()
+    f = dataclasses.replace(base, event_types=_canonical(args.event_type, gdf["event_type"]),
+                            countries=_canonical(args.country, gdf["country"]),
+                            categories=_canonical(args.category, gdf["category"]))
+    return filters.apply(gdf, f).reset_index(drop=True)
 
 
 def cmd_import(args: argparse.Namespace) -> int:
-    """Import a file into the store; print counts and every rejected row's reason."""
-    result = importers.import_file(args.file)
+    """Import a file into the store as one batch; report rejected rows on stderr."""
     store = EventStore(args.store)
-    inserted, updated = store.upsert(result.events) if len(result.events) else (0, 0)
-    print(f"{len(result.events):,} imported ({inserted:,} new, {updated:,} updated), "
-          f"{len(result.rejected):,} rejected → {store.path}")
-    for r in result.rejected[:MAX_REASON_LINES]:
-        print(f"  rejected {r.reason}")
-    if len(result.rejected) > MAX_REASON_LINES:
-        print(f"  … and {len(result.rejected) - MAX_REASON_LINES:,} more")
-    return 0
+    store.check()  # refuse a bad store before reading a large file
+    result = importers.import_file(args.file)
+    rejected = result.rejected
+    if len(result.events) == 0:
+        if rejected:
+            more = f" (and {len(rejected) - 1:,} more rejected)" if len(rejected) > 1 else ""
+            raise ImportRejected(f"No row of {args.file.name} could be imported; "
+                                 f"{rejected[0].reason}{more}; nothing was written.")
+        raise ImportRejected(f"{args.file.name} holds no events; nothing was written.")
+    res = store.upsert(result.events, origin="cli", label=args.file.name)
+    print(f"{len(result.events):,} imported ({res.inserted:,} new, {res.updated:,} updated), "
+          f"{len(rejected):,} rejected → {store.path} (batch {res.batch_id})")
+    if not rejected:
+        return EXIT_OK
+    for r in rejected:
+        print(f"  rejected {r.reason}", file=sys.stderr)
+    return EXIT_PARTLY
 
 
 def cmd_export(args: argparse.Namespace) -> int:
     """Export (filtered) events as GeoJSON, CSV (formula-safe) or GeoPackage."""
-    store = EventStore(args.store)
-    gdf = store.read(start=_date(args.start, "--from"), end=_date(args.end, "--to"),
-                     event_type=args.event_type, country=args.country)
-    out: Path = args.output
-    if not (out.parent if str(out.parent) else Path(".")).is_dir():
-        raise BadParameter(f"The folder {out.parent} does not exist.")
+    if args.format == "gpkg" and args.output == "-":
+        raise BadParameter("A GeoPackage cannot be written to standard output; give a file "
+                           "name with --output.")
+    gdf = _filtered(args, EventStore(args.store)).drop(columns="batch_id")
     if args.format == "gpkg":
-        write_gpkg(gdf, out)
+        outputs.write_bytes(args.output, gpkg_bytes(gdf))
     else:
         text = model.to_geojson(gdf) if args.format == "geojson" else model.to_csv(gdf)
-        fd, tmp = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".part",
-                                   dir=out.parent if str(out.parent) else ".")
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
-                fh.write(text)
-            os.replace(tmp, out)
-        finally:
-            Path(tmp).unlink(missing_ok=True)
-    print(f"{len(gdf):,} events exported as {args.format} → {out}")
-    return 0
+        outputs.write_text(args.output, text, newline="")
+    if args.output != "-":
+        print(f"{len(gdf):,} events exported as {args.format} → {args.output}")
+    return EXIT_OK
 
 
 def cmd_list(args: argparse.Namespace) -> int:
     """Print the events in the store (date, id, type, place, fatalities)."""
-    gdf = EventStore(args.store).read()
+    store = EventStore(args.store)
+    gdf = _filtered(args, store)
     if args.json:
-        sys.stdout.write(model.to_geojson(gdf))
-        return 0
+        sys.stdout.write(model.to_geojson(gdf.drop(columns="batch_id")))
+        return EXIT_OK
     if gdf.empty:
-        print("The store is empty; add events with 'python -m dashboard events import FILE'.")
-        return 0
+        print("No events; add events with 'python -m dashboard events import FILE'.")
+        return EXIT_OK
     for r in gdf.itertuples():
         deaths = "" if r.fatalities != r.fatalities else f"{int(r.fatalities)} killed"
-        print(f"{r.event_date.date()}  {r.event_id_cnty:<18} {r.event_type[:28]:<28} "
-              f"{r.location[:40]:<40} {deaths}")
-    print(f"{len(gdf):,} events in {EventStore(args.store).path}")
-    return 0
+        day = r.event_date.date() if pd.notna(r.event_date) else "????-??-??"
+        print(f"{day}  {_plain(r.event_id_cnty):<18} {_plain(r.event_type)[:28]:<28} "
+              f"{_plain(r.location)[:40]:<40} {deaths}".rstrip())
+    print(f"{len(gdf):,} events in {store.path}")
+    return EXIT_OK
+
+
+def _plain(text: Any) -> str:
+    """One line of text for the terminal: control characters shown as spaces."""
+    return "".join(c if c.isprintable() else " " for c in str(text))
+
+
+def cmd_batches(args: argparse.Namespace) -> int:
+    """Print the import batches (id, UTC time, origin, counts, label)."""
+    store = EventStore(args.store)
+    df = store.batches()
+    if args.json:
+        sys.stdout.write(json.dumps(df.to_dict(orient="records"), ensure_ascii=False,
+                                    indent=1) + "\n")
+        return EXIT_OK
+    if df.empty:
+        print("No import batches; add events with 'python -m dashboard events import FILE'.")
+        return EXIT_OK
+    print(f"{'batch':<10}{'created (UTC)':<22}{'origin':<8}{'new':>8}{'updated':>9}"
+          f"{'events':>8}  label")
+    for r in df.itertuples():
+        print(f"{r.batch_id:<10}{r.created_utc:<22}{_plain(r.origin):<8}{r.inserted:>8,}"
+              f"{r.updated:>9,}{r.events:>8,}  {_plain(r.label)}")
+    return EXIT_OK
+
+
+def cmd_remove_batch(args: argparse.Namespace) -> int:
+    """Remove one import batch and the events whose latest import it was."""
+    store = EventStore(args.store)
+    n = store.remove_batch(args.batch_id)
+    print(f"Removed batch {args.batch_id}: {n:,} events deleted from {store.path}.")
+    return EXIT_OK
