@@ -40,29 +40,29 @@ def test_curated_events_validate_against_the_model(curated):
     assert (curated.geometry.x == curated["longitude"]).all()
 
 
-@pytest.mark.parametrize(("date", "country", "category"), [
-    ("2024-01-16", "Pakistan", "strike"),      # Sabz Koh
-    ("2024-01-18", "Iran", "retaliation"),     # Saravan
-    ("2024-01-15", "Iraq", "strike"),          # Erbil
-    ("2024-01-15", "Syria", "strike"),         # Idlib
-    ("2024-01-03", "Iran", "attack"),          # Kerman
-    ("2023-12-15", "Iran", "attack"),          # Rask
-    ("2024-01-12", "Yemen", "strike"),         # US/UK strikes on the Houthis
-    ("2024-01-17", "Pakistan", "diplomatic"),  # ambassador recalled
-    ("2024-01-17", "Switzerland", "diplomatic"),  # Davos
-    ("2024-01-17", "China", "diplomatic"),     # call for restraint
+@pytest.mark.parametrize(("date", "country", "category", "count"), [
+    ("2024-01-16", "Pakistan", "strike", 1),      # Sabz Koh
+    ("2024-01-18", "Iran", "retaliation", 1),     # Saravan
+    ("2024-01-15", "Iraq", "strike", 1),          # Erbil
+    ("2024-01-15", "Syria", "strike", 1),         # Idlib
+    ("2024-01-03", "Iran", "attack", 1),          # Kerman
+    ("2023-12-15", "Iran", "attack", 1),          # Rask
+    ("2024-01-12", "Yemen", "strike", 5),         # US/UK strikes: one event per named location
+    ("2024-01-17", "Pakistan", "diplomatic", 1),  # ambassador recalled
+    ("2024-01-17", "Switzerland", "diplomatic", 1),  # Davos
+    ("2024-01-17", "China", "diplomatic", 1),     # call for restraint
 ])
-def test_required_events_are_present(curated, date, country, category):
+def test_required_events_are_present(curated, date, country, category, count):
     hit = curated[(curated["event_date"] == pd.Timestamp(date)) & (curated["country"] == country)
                   & (curated["category"] == category)]
-    assert len(hit) == 1
+    assert len(hit) == count
 
 
 def test_sabz_koh_strike_has_casualties_by_whom_and_the_dispute(curated):
     row = curated.set_index("event_id_cnty").loc["CUR-PAK-001"]
     assert (row["fatalities"], row["injured"]) == (2, 3)
     assert "foreign ministry" in row["notes"] and "Jaish al-Adl" in row["disputed"]
-    assert row["uncertainty_km"] == 20
+    assert row["uncertainty_km"] == 90  # covers both readings of "90 km from Panjgur"
 
 
 def test_every_curated_event_lies_in_its_province(curated):
