@@ -5,21 +5,29 @@ measured values on the WGS84 ellipsoid. No Streamlit, no folium.
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from dashboard import geodesy, layers, settings
+from dashboard import geodesy, layers, locate, settings
 from dashboard.analysis import distance_to_border
 from dashboard.errors import DataError
 from dashboard.settings import KM_PER_MILE
 from dashboard.sites import Site, measure_distance, resolve_site
 
-
 # claims check
+NOT_TESTABLE = "not testable at Natural Earth 1:10m"
+
+
 @dataclass
 class ClaimResult:
-    """One claim against the measured value (in the claim's unit)."""
+    """One claim against the measured value (in the claim's unit).
+
+    ``constraint`` is the claim as a location constraint of a catalogue place (None for
+    border lengths and plain distances) and ``constraint_check`` its outcome from
+    dashboard/constraints.py; ``readings`` lists, for claims about an unplaced site, each
+    reading's candidate region and the share of it inside the site's disc.
+    """
 
     id: str
     claim: str
@@ -34,6 +42,9 @@ class ClaimResult:
     method: str
     data: str
     note: str
+    constraint: str = ""
+    constraint_check: str = ""
+    readings: list[dict[str, Any]] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         """Plain dict (for tables and ``--json``)."""
@@ -45,17 +56,20 @@ def claims_path() -> Path:
     return settings.GEODATA_DIR / "claims.json"
 
 
+def _border_data() -> tuple[Any, str]:
+    border = layers.load_border(settings.GEODATA_DIR)
+    cla = border.properties.get("ne_featurecla") or "International boundary (verify)"
+    return border, (f"border_iran_pakistan.geojson (Natural Earth 1:10m, {border.vertex_count} "
+                    f"vertices, classed '{cla}' by Natural Earth; "
+                    f"{layers.data_version('border')})")
+
+
 def _measure_claim(measure: dict[str, Any]) -> tuple[float, str, str]:
     """Measured value in km, data used, note."""
     kind = measure.get("kind")
-    border = layers.load_border(settings.GEODATA_DIR)
-    border_data = (f"border_iran_pakistan.geojson (Natural Earth 1:10m, {border.vertex_count} "
-                   f"vertices, {layers.data_version('border')})")
+    border, border_data = _border_data()
     if kind == "border_length":
-        note = ("The Natural Earth 1:10m line is generalised: it cuts the boundary's small bends, "
-                "so it measures shorter than the surveyed boundary. A gap here reflects the data's "
-                "resolution, not evidence against the claim.")
-        return border.length_m / 1000.0, border_data, note
+        return border.length_m / 1000.0, border_data, ""
     if kind == "distance_to_border":
         site = resolve_site(measure["site"])
         d = distance_to_border([site.lat], [site.lon])["distance_m"].iloc[0]
@@ -73,16 +87,50 @@ def _measure_claim(measure: dict[str, Any]) -> tuple[float, str, str]:
 def _site_note(site: Site) -> str:
     if site.id == "sabz-koh":
         return ("Sabz Koh has no published coordinate; its position was inferred from these "
-                "reported distances (±20 km), so agreement is a consistency check only.")
+                f"reported distances (±{site.uncertainty_km:g} km), so agreement is a "
+                "consistency check only.")
     return ""
+
+
+def _border_note(entries: list[dict[str, Any]], measured_km: float, data: str) -> str:
+    spread = sorted((float(c["claimed"]) * (KM_PER_MILE if c.get("unit") == "mi" else 1.0),
+                     c["claimed"], c.get("unit", "km"), c["source"]) for c in entries
+                    if c["measure"].get("kind") == "border_length")
+    listed = "; ".join(f"{v:,.0f} km" + (f" ({orig:g} mi)" if unit == "mi" else "")
+                       + f" — {src}" for v, orig, unit, src in spread)
+    return (f"Published lengths of this boundary range from {spread[0][0]:,.0f} to "
+            f"{spread[-1][0]:,.0f} km ({listed}). Our line, {data}, measures "
+            f"{measured_km:,.1f} km: it is generalised (it cuts the boundary's small bends), so "
+            "no published length can be confirmed or refuted with it.")
+
+
+def _constraint_outcome(spec: dict[str, Any]) -> tuple[str, str, str]:
+    """(constraint text, outcome line, verdict) of a claim stated as a place constraint."""
+    from dashboard import constraints as cons
+
+    place = resolve_site(spec["place"])
+    c = cons.parse({**{k: v for k, v in spec.items() if k != "place"},
+                    "source": "geodata/claims.json"}, place.id)
+    out = cons.evaluate(place.id, place.lat, place.lon, place.uncertainty_km, c,
+                        cons.Context.from_geodata(settings.GEODATA_DIR))
+    if out.outside_km <= 0:
+        verdict = "consistent"
+    elif out.disc_miss_km <= 0:
+        verdict = "consistent within the site's uncertainty"
+    else:
+        verdict = "inconsistent"
+    return c.describe(), out.line(), verdict
 
 
 def check_claims(path: Path | None = None) -> list[ClaimResult]:
     """Every claim in ``geodata/claims.json`` against the measured value and a verdict.
 
-    Verdict: "consistent" when |measured − claimed| ≤ tolerance (claim's unit), otherwise
-    "longer than claimed" / "shorter than claimed"; border-length verdicts carry the
-    generalisation note.
+    Border lengths: "not testable at Natural Earth 1:10m", with the published spread and
+    sources in the note. Claims with a ``constraint`` (a fact about a catalogue place) get
+    their verdict from dashboard/constraints.py: "consistent" (the point satisfies it),
+    "consistent within the site's uncertainty" (the point does not, its disc reaches it) or
+    "inconsistent". Other claims: "consistent" when |measured − claimed| ≤ tolerance (claim's
+    unit), else "longer than claimed" / "shorter than claimed".
     """
     p = path or claims_path()
     try:
@@ -93,13 +141,31 @@ def check_claims(path: Path | None = None) -> list[ClaimResult]:
     except (ValueError, KeyError, TypeError) as err:
         raise DataError(f"Claims file {p} is not valid: {err}.") from None
     out = []
+    site_readings: dict[str, list[dict[str, Any]]] = {}
     for c in entries:
         km, used, note = _measure_claim(c["measure"])
         unit = c.get("unit", "km")
         measured = km / KM_PER_MILE if unit == "mi" else km
         diff = measured - float(c["claimed"])
         tol = float(c["tolerance"])
-        if abs(diff) <= tol:
+        ctext = check = ""
+        readings: list[dict[str, Any]] = []
+        if c["measure"].get("kind") == "border_length":
+            verdict = NOT_TESTABLE
+            note = _border_note(entries, km, used)
+        elif c.get("constraint"):
+            ctext, check, verdict = _constraint_outcome(c["constraint"])
+            site = c["constraint"]["place"]
+            if site == "sabz-koh":
+                if site not in site_readings:
+                    site_readings[site] = [r.to_dict() for r in locate.readings(site)]
+                readings = site_readings[site]
+                note = " ".join(filter(None, [note, "Both readings of the Panjgur distance: " + (
+                    "; ".join(f"{r['reading']} {r['area_km2']:,.0f} km² "
+                              f"({r['lat_min']:.2f}–{r['lat_max']:.2f}° N), "
+                              f"{r['disc_share']:.0%} inside the ±{r['disc_radius_km']:g} km disc"
+                              for r in readings)) + "."]))
+        elif abs(diff) <= tol:
             verdict = "consistent"
         else:
             verdict = "longer than claimed" if diff > 0 else "shorter than claimed"
@@ -107,6 +173,6 @@ def check_claims(path: Path | None = None) -> list[ClaimResult]:
             id=c["id"], claim=c["claim"], source=c["source"], url=c.get("url", ""),
             claimed=float(c["claimed"]), unit=unit, measured=round(measured, 3),
             tolerance=tol, difference=round(diff, 3), verdict=verdict, method=geodesy.METHOD,
-            data=used, note=note))
+            data=used, note=note, constraint=ctext, constraint_check=check,
+            readings=readings))
     return out
-

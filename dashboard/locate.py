@@ -20,11 +20,16 @@ from dashboard.sites import resolve_site
 
 @dataclass(frozen=True)
 class FromSite:
-    """The unknown point lies ``km`` ± ``tol_km`` from a site (name, id or LAT,LON)."""
+    """The unknown point lies ``km`` ± ``tol_km`` from a site (name, id or LAT,LON).
+
+    ``measure`` "straight" (default) is a geodesic band; "road" (or "unspecified", a figure
+    that may be by road) only bounds the straight line from above: 0 … ``km + tol_km``.
+    """
 
     site: str
     km: float
     tol_km: float
+    measure: str = "straight"
 
 
 @dataclass(frozen=True)
@@ -44,6 +49,12 @@ class Within:
 
 SABZ_KOH_CONSTRAINTS: tuple[Any, ...] = (FromSite("Panjgur", 90.0, 15.0), FromBorder(45.0, 10.0),
                                          Within("PK-BA"))
+#: The two readings of "about 90 km from Panjgur" (the official may have meant by road).
+SABZ_KOH_READINGS: dict[str, tuple[Any, ...]] = {
+    "straight-line": SABZ_KOH_CONSTRAINTS,
+    "road": (FromSite("Panjgur", 90.0, 15.0, measure="road"), FromBorder(45.0, 10.0),
+             Within("PK-BA")),
+}
 
 
 @dataclass
@@ -77,6 +88,9 @@ def _band(geom: Any, km: float, tol_km: float) -> Any:
 
 
 def _describe(c: Any) -> str:
+    if isinstance(c, FromSite) and c.measure != "straight":
+        return (f"{c.km:g} ± {c.tol_km:g} km ({c.measure}) from {resolve_site(c.site).name}, "
+                f"so at most {c.km + c.tol_km:g} km in a straight line")
     if isinstance(c, FromSite):
         return f"{c.km:g} ± {c.tol_km:g} km from {resolve_site(c.site).name}"
     if isinstance(c, FromBorder):
@@ -92,7 +106,12 @@ def locate(constraints: Sequence[Any]) -> LocateResult:
     for c in constraints:
         if isinstance(c, FromSite):
             s = resolve_site(c.site)
-            part = _band(Point(s.lon, s.lat), c.km, c.tol_km)
+            if c.measure not in ("straight", "road", "unspecified"):
+                raise BadParameter(f"Unknown distance measure {c.measure!r}; use straight or road.")
+            if c.measure == "straight":
+                part = _band(Point(s.lon, s.lat), c.km, c.tol_km)
+            else:
+                part = _band(Point(s.lon, s.lat), (c.km + c.tol_km) / 2, (c.km + c.tol_km) / 2)
         elif isinstance(c, FromBorder):
             part = _band(layers.load_border(settings.GEODATA_DIR).geometry, c.km, c.tol_km)
         elif isinstance(c, Within):
@@ -135,3 +154,49 @@ def _centroid(geom: Any) -> tuple[float, float]:
     lon, lat = tr.transform(proj.centroid.x, proj.centroid.y, direction="INVERSE")
     return float(lat), float(lon)
 
+
+
+@dataclass
+class Reading:
+    """One reading of a site's reported distances: its candidate region and how much of it the
+    site's catalogue disc (point ± ``radius_km``) covers (``disc_share``, 0..1 of the area)."""
+
+    name: str
+    result: LocateResult
+    lat_range: tuple[float, float]
+    disc_share: float
+    radius_km: float
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain dict for tables and ``--json``."""
+        return {"reading": self.name, "area_km2": round(self.result.area_km2, 1),
+                "lat_min": round(self.lat_range[0], 3), "lat_max": round(self.lat_range[1], 3),
+                "disc_radius_km": self.radius_km, "disc_share": round(self.disc_share, 3),
+                "constraints": self.result.constraints}
+
+    def summary(self) -> str:
+        """One sentence: area, latitude span and the share inside the disc."""
+        if self.result.area_km2 == 0:
+            return f"{self.name} reading: no place satisfies all its constraints."
+        return (f"{self.name} reading: {self.result.area_km2:,.0f} km² between "
+                f"{self.lat_range[0]:.2f}° and {self.lat_range[1]:.2f}° N; "
+                f"{self.disc_share:.0%} of it lies inside the {self.radius_km:g} km disc")
+
+
+def readings(site: str = "sabz-koh",
+             variants: dict[str, tuple[Any, ...]] | None = None) -> list[Reading]:
+    """Each reading's candidate region and the share of it inside the site's catalogue disc."""
+    from dashboard import constraints as cons
+
+    s = resolve_site(site)
+    out = []
+    for name, cs in (variants or SABZ_KOH_READINGS).items():
+        res = locate(cs)
+        if res.area_km2 > 0:
+            _, miny, _, maxy = res.region.bounds
+            share = cons.coverage(res.region, s.lat, s.lon, s.uncertainty_km)
+        else:
+            miny = maxy = float("nan")
+            share = 0.0
+        out.append(Reading(name, res, (miny, maxy), share, s.uncertainty_km))
+    return out

@@ -21,6 +21,8 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
+import os
+import re
 import sys
 import tempfile
 import urllib.request
@@ -148,12 +150,22 @@ def download_inputs(dest: Path) -> Path:
 
 
 # ---------------------------------------------------------------- layers
+# Natural Earth gives Alborz (split from Tehran in 2010) Tehran's code IR-07; every other Iranian
+# code in the input follows the ISO 3166-2:IR scheme in which Alborz is IR-32.
+CODE_FIXES = {"IRN-5490": ("IR-32", "Natural Earth codes Alborz IR-07 (Tehran's code); ISO "
+                                    "3166-2:IR (the scheme of the other Iranian codes) has IR-32")}
+# Display names that must differ from Natural Earth's English name because two provinces of one
+# country share it (Yemen: the capital city Amanat al-Asimah and the governorate around it).
+DISPLAY_NAMES = {"YE-SA": "Sanaa (city)", "YE-SN": "Sanaa Governorate"}
+
+
 def build_admin(admin1: list[dict[str, Any]]) -> tuple[list, list, dict[str, Any]]:
-    """Provinces and countries (dissolved from the same snapped provinces)."""
+    """Provinces (one feature per ISO 3166-2 code, parts merged, display names unique within a
+    country) and countries (dissolved from the same snapped provinces)."""
     by_country: dict[str, list] = {}
-    provinces = []
+    parts: dict[str, list] = {}
     for f in admin1:
-        p = f["properties"]
+        p = dict(f["properties"])
         a3 = p["adm0_a3"]
         if a3 not in COUNTRIES:
             continue
@@ -161,7 +173,9 @@ def build_admin(admin1: list[dict[str, Any]]) -> tuple[list, list, dict[str, Any
         geom = _snap(geom)
         by_country.setdefault(a3, []).append(geom)
         if a3 in PROVINCE_COUNTRIES:
-            provinces.append((a3, p, geom))
+            code, _why = CODE_FIXES.get(p["adm1_code"], (p["iso_3166_2"], ""))
+            p["iso_3166_2"] = code
+            parts.setdefault(code, []).append((p, geom))
     missing = sorted(set(COUNTRIES) - set(by_country))
     if missing:
         raise BuildError(f"admin-1 input has no provinces for {', '.join(missing)}")
@@ -181,34 +195,52 @@ def build_admin(admin1: list[dict[str, Any]]) -> tuple[list, list, dict[str, Any
         country_feats.append(_feature(props, geom))
 
     prov_feats = []
-    def order(t: tuple) -> tuple:
-        return (t[0], t[1]["iso_3166_2"], t[1]["adm1_code"])
-
-    for a3, p, geom in sorted(provinces, key=order):
-        local = p.get(LOCAL_NAME[a3]) or p.get("name")
+    seen_names: dict[tuple[str, str], str] = {}
+    for code in sorted(parts, key=lambda c: (parts[c][0][0]["adm0_a3"], c)):
+        group = sorted(parts[code], key=lambda t: t[0]["adm1_code"])
+        p, a3 = group[0][0], group[0][0]["adm0_a3"]
+        wikidata = {q.get("wikidataid") for q, _ in group}
+        if len(wikidata) > 1:
+            raise BuildError(f"admin-1 code {code} is given to different provinces "
+                             f"({', '.join(sorted(q['name'] for q, _ in group))}); add a "
+                             "correction to CODE_FIXES")
+        geom = _snap(shapely.union_all([g for _, g in group])) if len(group) > 1 else group[0][1]
+        name_en = p.get("name_en") or p["name"]
+        display = DISPLAY_NAMES.get(code, name_en)
+        if (a3, display) in seen_names:
+            raise BuildError(f"provinces {seen_names[(a3, display)]} and {code} would both be "
+                             f"shown as {display!r}; add a display name to DISPLAY_NAMES")
+        seen_names[(a3, display)] = code
         props = {
-            "iso_3166_2": p["iso_3166_2"],
+            "iso_3166_2": code,
             "adm1_code": p["adm1_code"],
-            "name": p.get("name_en") or p["name"],
+            "adm1_codes": [q["adm1_code"] for q, _ in group],
+            "name": display,
+            "name_en": name_en,
             "name_ne": p["name"],
-            "name_local": local,
+            "name_local": p.get(LOCAL_NAME[a3]) or p.get("name"),
             "country_iso_a3": a3,
             "country": COUNTRIES[a3],
             "type_en": p.get("type_en"),
+            "parts_merged": len(group),
+            "code_note": CODE_FIXES.get(p["adm1_code"], ("", ""))[1],
         }
         prov_feats.append(_feature(props, geom))
     return country_feats, prov_feats, countries_geom
 
 
-def build_border(lines: list[dict[str, Any]], countries: dict[str, Any]) -> dict[str, Any]:
+def build_border(lines: list[dict[str, Any]], countries: dict[str, Any],
+                 claims: list[dict[str, Any]]) -> dict[str, Any]:
     """The Iran–Pakistan border as one LineString, Afghanistan tripoint → Gulf of Oman."""
     parts = []
+    featurecla = set()
     for f in lines:
         p = f["properties"]
         if {p.get("adm0_a3_l"), p.get("adm0_a3_r")} == {"IRN", "PAK"}:
             g = shape(f["geometry"])
             parts.extend(g.geoms if isinstance(g, MultiLineString) else [g])
             left, right = p["adm0_left"], p["adm0_right"]
+            featurecla.add(p.get("featurecla") or "")
     if not parts:
         raise BuildError("boundary lines input has no Iran–Pakistan line")
     merged = shapely.line_merge(MultiLineString(parts))
@@ -221,6 +253,8 @@ def build_border(lines: list[dict[str, Any]], countries: dict[str, Any]) -> dict
         line = LineString(line.coords[::-1])
     length_m = GEOD.geometry_length(line)
     coords = list(line.coords)
+    published = {c["source"]: c["claimed"] for c in claims
+                 if c["measure"]["kind"] == "border_length" and c.get("unit", "km") == "km"}
     props = {
         "name": "Iran–Pakistan border",
         "countries": [left, right],
@@ -232,19 +266,30 @@ def build_border(lines: list[dict[str, Any]], countries: dict[str, Any]) -> dict
         "length_m": round(length_m, 1),
         "length_km": round(length_m / 1000.0, 3),
         "length_method": "WGS84 geodesic length of the vertices (pyproj.Geod.geometry_length)",
-        "published_lengths_km": {
-            "CIA World Factbook": 909,
-            "Pakistan Ministry of Interior": 928,
-            "Iranian reporting": 959,
-            "article (approximate)": 900,
-        },
+        "ne_featurecla": " / ".join(sorted(featurecla)),
+        "published_lengths_km": dict(sorted(published.items(), key=lambda kv: kv[1])),
         "note": (
-            "Natural Earth 1:10m line, generalised (few vertices): it measures shorter "
-            "than the published lengths of the surveyed boundary."
+            "Natural Earth 1:10m line, generalised (few vertices), which Natural Earth itself "
+            f"classes as '{' / '.join(sorted(featurecla))}'. Published lengths of the boundary "
+            "differ among themselves (geodata/claims.json, each with its source); none can be "
+            "tested against this line."
         ),
         "source": "Natural Earth 10m admin-0 boundary lines (land)",
     }
     return _feature(props, line)
+
+
+def _constraint_dicts(entry: dict[str, Any], rid: str) -> list[dict[str, Any]]:
+    """The record's constraints, validated and normalised (with straight-line bands)."""
+    from dashboard import constraints as cons
+
+    raw = entry.get("constraints") or []
+    if not isinstance(raw, list):
+        raise BuildError(f"{rid}: 'constraints' must be a list")
+    try:
+        return [cons.parse(c, rid).to_dict() for c in raw]
+    except cons.ConstraintError as err:
+        raise BuildError(str(err).rstrip(".")) from None
 
 
 def build_places(provinces: list[dict[str, Any]], catalog_path: Path) -> list[dict[str, Any]]:
@@ -281,45 +326,78 @@ def build_places(provinces: list[dict[str, Any]], catalog_path: Path) -> list[di
             "country_iso_a3": prov["country_iso_a3"] if prov else entry.get("country_iso_a3"),
             "source": entry["source"],
             "note": entry.get("note", ""),
+            "constraints": _constraint_dicts(entry, entry["id"]),
         }
         feats.append(_feature(props, pt))
     return feats
 
 
-def build_events(provinces: list[dict[str, Any]], catalog_path: Path) -> list[dict[str, Any]]:
+def resolve_admin1(name: str, country_a3: str, provinces: list[dict[str, Any]],
+                   hint_codes: set[str], rid: str) -> str:
+    """ISO 3166-2 code of an ACLED-style admin1 name within a country.
+
+    The name may be the display name, Natural Earth's name or its English name; when two
+    provinces of the country match, the record's ``within`` constraint codes decide, otherwise
+    the build stops (never a silent pick).
+    """
+    key = name.casefold()
+    hits = sorted({f["properties"]["iso_3166_2"] for f in provinces
+                   if f["properties"]["country_iso_a3"] == country_a3
+                   and key in {str(f["properties"].get(k) or "").casefold()
+                               for k in ("name", "name_en", "name_ne")}})
+    if len(hits) > 1:
+        narrowed = [c for c in hits if c in hint_codes]
+        if len(narrowed) == 1:
+            return narrowed[0]
+        raise BuildError(f"{rid}: admin1 {name!r} matches {', '.join(hits)} in {country_a3}; "
+                         "add a 'within' constraint with the province code to say which")
+    if not hits:
+        raise BuildError(f"{rid}: unknown admin1 {name!r} in {country_a3}")
+    return hits[0]
+
+
+def build_events(provinces: list[dict[str, Any]], catalog_path: Path,
+                 ctx: Any) -> list[dict[str, Any]]:
     """Curated events from the sourced catalogue, in the dashboard's event model.
 
-    Each event must lie inside (or within its uncertainty of) the province it names; ``year``,
-    ``iso`` and ``region`` are filled from the date and the country.
+    Each event's admin1 name is resolved to an ISO 3166-2 code within its country and its disc
+    must reach that province (geodesic); ``year``, ``iso`` and ``region`` are filled from the
+    date and the country; ``admin1_code`` and ``constraints`` are added to the properties.
     """
-    sys.path.insert(0, str(REPO))
+    from dashboard import constraints as cons
     from dashboard import events as model
 
     catalog = json.loads(catalog_path.read_text(encoding="utf-8"))["events"]
-    polys = {f["properties"]["name"]: shape(f["geometry"]) for f in provinces}
-    rows = []
+    a3_of = {name: a3 for a3, name in COUNTRIES.items()}
+    rows, extra = [], {}
     for entry in sorted(catalog, key=lambda e: (e["event_date"], e["event_id_cnty"])):
         row = dict(entry)
+        rid = row["event_id_cnty"]
         if not row.get("sources"):
-            raise BuildError(f"event {row['event_id_cnty']} has no source")
+            raise BuildError(f"event {rid} has no source")
         iso, region = ACLED_COUNTRY[row["country"]]
         row.update(year=int(row["event_date"][:4]), iso=iso, region=region,
                    source_scale=row.get("source_scale", "International"), timestamp=None)
+        constraints = _constraint_dicts(entry, rid)
+        code = None
         if row.get("admin1"):
-            poly = polys.get(row["admin1"])
-            if poly is None:
-                raise BuildError(f"event {row['event_id_cnty']}: unknown admin1 {row['admin1']}")
-            pt = Point(row["longitude"], row["latitude"])
-            if not poly.covers(pt):
-                lon, lat = shapely.ops.nearest_points(poly, pt)[0].coords[0]
-                gap_m = GEOD.inv(row["longitude"], row["latitude"], lon, lat)[2]
-                if gap_m > row["uncertainty_km"] * 1000:
-                    raise BuildError(f"event {row['event_id_cnty']} lies {gap_m / 1000:.1f} km "
-                                     f"outside {row['admin1']}")
+            hints = {c["target"] for c in constraints if c["kind"] == "within"}
+            code = resolve_admin1(row["admin1"], a3_of[row["country"]], provinces, hints, rid)
+            implied = cons.Constraint(kind="within", target=code, source="admin1")
+            out = cons.evaluate(rid, row["latitude"], row["longitude"], row["uncertainty_km"],
+                                implied, ctx)
+            if out.disc_miss_km > 0:
+                raise BuildError(f"event {rid} lies {out.outside_km:.1f} km outside its admin1 "
+                                 f"{code} ({row['admin1']}); its disc misses by "
+                                 f"{out.disc_miss_km:.1f} km")
+        extra[rid] = {"admin1_code": code, "constraints": constraints}
         rows.append(row)
     import pandas as pd
 
-    return model.to_features(pd.DataFrame(rows))
+    feats = model.to_features(pd.DataFrame(rows))
+    for f in feats:
+        f["properties"].update(extra[f["properties"]["event_id_cnty"]])
+    return feats
 
 
 def build_basemap(features: list[dict[str, Any]], with_props: tuple[str, ...]) -> list:
@@ -348,85 +426,172 @@ def build_basemap(features: list[dict[str, Any]], with_props: tuple[str, ...]) -
 
 # ---------------------------------------------------------------- main
 _CLIP = "Clipped to lon 24..80, lat 8..44 and Switzerland."
+CLAIMS = REPO / "geodata" / "claims.json"
+INPUT_ENV = "DASHBOARD_GEODATA_INPUT"
+# What each output depends on: Natural Earth input keys and repository files.
 LAYER_META = {
     "countries.geojson": (
-        "admin1", "Dissolved by adm0_a3 from the admin-1 polygons (shared edges exact)."),
+        ("admin1",), (),
+        "Dissolved by adm0_a3 from the admin-1 polygons (shared edges exact)."),
     "provinces.geojson": (
-        "admin1", "Admin-1 polygons of the event countries; English and local names."),
+        ("admin1",), (),
+        "Admin-1 polygons of the event countries, one feature per ISO 3166-2 code (parts "
+        "merged; Alborz recoded IR-32); display names unique within a country; English and "
+        "local names."),
     "border_iran_pakistan.geojson": (
-        "boundary_lines",
-        "Iran–Pakistan parts merged into one LineString, oriented tripoint → coast; "
-        "length by pyproj.Geod (WGS84)."),
+        ("boundary_lines", "admin1"), (CLAIMS,),
+        "Iran–Pakistan parts merged into one LineString, oriented tripoint → coast (Afghanistan "
+        "from admin-1); length by pyproj.Geod (WGS84); published lengths from claims.json."),
     "places.geojson": (
-        "catalog",
+        ("admin1", "boundary_lines"), (PLACES_CATALOG,),
         "Sourced place catalogue (scripts/places_catalog.json); admin-1 by point-in-polygon "
-        "against provinces.geojson."),
+        "against provinces.geojson; location constraints checked by dashboard/constraints.py."),
     "events.geojson": (
-        "events",
+        ("admin1", "boundary_lines"), (EVENTS_CATALOG, PLACES_CATALOG),
         "Curated events (scripts/events_catalog.json) in the ACLED-compatible model of "
-        "dashboard/events.py; each event checked against its admin-1 polygon."),
-    "basemap_land.geojson": ("land", _CLIP),
-    "basemap_lakes.geojson": ("lakes", _CLIP),
-    "basemap_rivers.geojson": ("rivers", _CLIP),
-    "basemap_coastline.geojson": ("coastline", _CLIP),
+        "dashboard/events.py; admin1 resolved to its ISO 3166-2 code; location constraints "
+        "(against provinces, countries, the border and the places) checked by "
+        "dashboard/constraints.py."),
+    "basemap_land.geojson": (("land",), (), _CLIP),
+    "basemap_lakes.geojson": (("lakes",), (), _CLIP),
+    "basemap_rivers.geojson": (("rivers",), (), _CLIP),
+    "basemap_coastline.geojson": (("coastline",), (), _CLIP),
 }
 
 
-CATALOG_SOURCES = {"events": ("Curated events from public reporting", EVENTS_CATALOG),
-                   "catalog": ("Place catalogue", PLACES_CATALOG)}
+def input_path(input_dir: Path, key: str) -> Path:
+    """The file read for a Natural Earth input key (regional cut or whole-world file)."""
+    stem = INPUTS[key]
+    for candidate in (input_dir / f"{stem}.region.geojson", input_dir / f"{stem}.geojson"):
+        if candidate.exists():
+            return candidate
+    raise BuildError(f"missing input {stem}(.region).geojson in {input_dir}")
+
+
+def natural_earth_release(input_dir: Path, admin1: list[dict[str, Any]]) -> tuple[str, str]:
+    """(short label, how it is known) of the inputs' Natural Earth release: as their README
+    states it, else inferred from the columns of the admin-1 layer."""
+    readme = input_dir / "README.md"
+    text = readme.read_text(encoding="utf-8") if readme.is_file() else ""
+    stated = re.search(r"(?:version|release)\D{0,12}(v?\d+\.\d+(?:\.\d+)?)", text, re.I)
+    if stated:
+        return f"Natural Earth {stated.group(1)}", f"as stated in the inputs' {readme.name}"
+    if any("FCLASS_TLC" in f["properties"] for f in admin1[:1]):
+        return ("Natural Earth v5.1.0 or later",
+                "the inputs' README states no release; their admin-1 layer has the FCLASS_TLC "
+                "point-of-view column that v5.1.0 added; the exact files are pinned by sha256")
+    return ("Natural Earth (release unknown)",
+            "the inputs state no release; the exact files are pinned by sha256")
+
+
+def _rel(path: Path) -> str:
+    try:
+        return path.resolve().relative_to(REPO).as_posix()
+    except ValueError:
+        return path.name
+
+
+def check_constraints(ctx: Any) -> None:
+    """Stop the build with one line per violated location constraint."""
+    from dashboard import constraints as cons
+
+    events = json.loads(EVENTS_CATALOG.read_text(encoding="utf-8"))["events"]
+    places = json.loads(PLACES_CATALOG.read_text(encoding="utf-8"))["places"]
+    lines = cons.check_all(events, places, ctx)
+    if lines:
+        raise BuildError(f"{len(lines)} location constraint(s) violated:\n  "
+                         + "\n  ".join(lines))
 
 
 def build(input_dir: Path, output_dir: Path, source_label: str) -> dict[str, Any]:
-    """Build every layer into output_dir and write manifest.json; returns the manifest."""
-    output_dir.mkdir(parents=True, exist_ok=True)
+    """Build every layer into output_dir and write manifest.json; returns the manifest.
+
+    Nothing is written when an input is missing or a record violates its constraints.
+    """
+    sys.path.insert(0, str(REPO))
+    from dashboard import constraints as cons
+
     raw = {key: read_input(input_dir, key) for key in INPUTS}
+    claims = json.loads(CLAIMS.read_text(encoding="utf-8"))["claims"]
     countries, provinces, countries_geom = build_admin(raw["admin1"])
+    border = build_border(raw["boundary_lines"], countries_geom, claims)
+    places = build_places(provinces, PLACES_CATALOG)
+    ctx = cons.Context.from_features(provinces, countries, border,
+                                     [f["properties"] for f in places])
     layers = {
         "countries.geojson": countries,
         "provinces.geojson": provinces,
-        "border_iran_pakistan.geojson": [build_border(raw["boundary_lines"], countries_geom)],
-        "places.geojson": build_places(provinces, PLACES_CATALOG),
-        "events.geojson": build_events(provinces, EVENTS_CATALOG),
+        "border_iran_pakistan.geojson": [border],
+        "places.geojson": places,
+        "events.geojson": build_events(provinces, EVENTS_CATALOG, ctx),
         "basemap_land.geojson": build_basemap(raw["land"], ("featurecla",)),
         "basemap_lakes.geojson": build_basemap(raw["lakes"], ("name",)),
         "basemap_rivers.geojson": build_basemap(raw["rivers"], ("name",)),
         "basemap_coastline.geojson": build_basemap(raw["coastline"], ("featurecla",)),
     }
+    check_constraints(ctx)
+    release, release_how = natural_earth_release(input_dir, raw["admin1"])
+    ne_files = {key: input_path(input_dir, key) for key in INPUTS}
+    ne_sha = {key: sha256_file(path) for key, path in ne_files.items()}
+    output_dir.mkdir(parents=True, exist_ok=True)
     manifest_layers = {}
     for fname, feats in layers.items():
         path = output_dir / fname
         write_collection(path, feats, fname.removesuffix(".geojson"))
-        key, how = LAYER_META[fname]
-        if key in CATALOG_SOURCES:
-            what, catalog = CATALOG_SOURCES[key]
+        ne_keys, repo_files, how = LAYER_META[fname]
+        inputs = {f"naturalearth/{ne_files[k].name}": ne_sha[k] for k in ne_keys}
+        inputs.update({_rel(f): sha256_file(f) for f in repo_files})
+        if repo_files and fname != "border_iran_pakistan.geojson":
+            catalogs = " + ".join(f"{f.name} sha256:{sha256_file(f)[:12]}" for f in repo_files)
             src = {
-                "source": f"{what} (each feature's sources) + Natural Earth admin-1 checks",
+                "source": "Sourced catalogue (each feature's sources) + Natural Earth checks",
                 "url": "see each feature's source URLs",
                 "licence": "Facts and coordinates from the cited sources; catalogue MIT",
-                "inputs": {catalog.name: sha256_file(catalog)},
+                "version": f"{catalogs}; checked against {release} admin-1 and border",
             }
         else:
-            stem = INPUTS[key]
-            in_path = next(p for p in (input_dir / f"{stem}.region.geojson",
-                                       input_dir / f"{stem}.geojson") if p.exists())
+            stem = INPUTS[ne_keys[0]]
             src = {
                 "source": f"Natural Earth {stem}",
                 "url": NE_HOME,
                 "licence": NE_LICENCE,
-                "inputs": {in_path.name: sha256_file(in_path)},
+                "version": f"{release}, {ne_files[ne_keys[0]].name} sha256:"
+                           f"{ne_sha[ne_keys[0]][:12]}",
             }
         manifest_layers[fname] = {
             **src,
-            "version": source_label,
             "derivation": how,
+            "inputs": inputs,
             "feature_count": len(feats),
             "sha256": sha256_file(path),
         }
+    claims_out = output_dir / "claims.json"
+    if claims_out.resolve() != CLAIMS.resolve():
+        claims_out.write_bytes(CLAIMS.read_bytes())
+    claims_sha = sha256_file(claims_out)
     manifest = {
         "generator": "scripts/build_geodata.py",
         "crs": "EPSG:4326 (WGS84 lon/lat, RFC 7946)",
         "coordinate_precision": "6 decimals (1e-6 degree grid)",
+        "natural_earth": {
+            "release": release,
+            "release_evidence": release_how,
+            "source": source_label,
+            "url": NE_HOME,
+            "licence": NE_LICENCE,
+            "inputs": {f"naturalearth/{p.name}": ne_sha[k] for k, p in ne_files.items()},
+        },
         "layers": manifest_layers,
+        "files": {
+            "claims.json": {
+                "source": "Quantitative claims from the article and reporting, each with its "
+                          "source (hand-curated; read by dashboard/claims.py)",
+                "licence": "Facts from the cited sources; file MIT",
+                "version": f"hand-curated, sha256:{claims_sha[:12]} (history in git)",
+                "inputs": {},
+                "sha256": claims_sha,
+            },
+        },
     }
     (output_dir / "manifest.json").write_text(
         json.dumps(manifest, indent=2, ensure_ascii=False, sort_keys=True) + "\n", encoding="utf-8"
@@ -436,22 +601,31 @@ def build(input_dir: Path, output_dir: Path, source_label: str) -> dict[str, Any
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("input_dir", nargs="?", type=Path, default=DEFAULT_INPUT,
-                        help="folder with the Natural Earth GeoJSON inputs")
+    parser.add_argument("input_dir", nargs="?", type=Path, default=None,
+                        help="folder with the Natural Earth GeoJSON inputs (same as --input)")
+    parser.add_argument("--input", type=Path, default=None, dest="input_opt", metavar="DIR",
+                        help=f"folder with the Natural Earth GeoJSON inputs (default: ${INPUT_ENV} "
+                             f"or {DEFAULT_INPUT})")
     parser.add_argument("--output", type=Path, default=REPO / "geodata", help="output folder")
     parser.add_argument("--download", action="store_true",
                         help="fetch the Natural Earth layers from their public home first")
     args = parser.parse_args(argv)
+    env = os.environ.get(INPUT_ENV)
+    input_dir = args.input_opt or args.input_dir or (Path(env) if env else DEFAULT_INPUT)
     try:
         if args.download:
             with tempfile.TemporaryDirectory() as tmp:
                 manifest = build(download_inputs(Path(tmp)), args.output,
                                  "natural-earth-vector master (downloaded)")
         else:
-            if not args.input_dir.is_dir():
-                raise BuildError(f"input folder {args.input_dir} does not exist")
-            manifest = build(args.input_dir, args.output,
-                             "Natural Earth regional cut from shared/data/naturalearth")
+            if not input_dir.is_dir():
+                raise BuildError(
+                    f"input folder {input_dir} does not exist: the Natural Earth inputs ship in "
+                    "shared/data/naturalearth beside this repository, so pass that folder with "
+                    f"--input DIR (or set {INPUT_ENV}=DIR), or fetch them with --download")
+            manifest = build(input_dir, args.output,
+                             "regional cut of lon 24..80, lat 8..44 + Switzerland "
+                             "(shared/data/naturalearth)")
     except BuildError as err:
         print(f"error: {err}", file=sys.stderr)
         return 2

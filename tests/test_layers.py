@@ -153,13 +153,64 @@ def test_stored_border_length_equals_a_fresh_geodesic_measurement():
 
 def test_manifest_hashes_match_the_files():
     manifest = layers.load_manifest()
-    assert set(manifest["layers"]) >= {f for f in settings.LAYER_FILES.values()
-                                       if f != "events.geojson"}
+    assert set(manifest["layers"]) >= set(settings.LAYER_FILES.values())
     for fname, meta in manifest["layers"].items():
         data = (GEODATA / fname).read_bytes()
         assert hashlib.sha256(data).hexdigest() == meta["sha256"], fname
         assert meta["licence"] and meta["source"] and meta["url"]
         assert meta["feature_count"] == len(json.loads(data)["features"]), fname
+
+
+def test_manifest_covers_every_file_under_geodata():
+    manifest = layers.load_manifest()
+    entries = {**manifest["layers"], **manifest["files"]}
+    on_disk = {p.name for p in GEODATA.iterdir() if p.is_file() and p.name != "manifest.json"}
+    assert on_disk == set(entries)
+    for fname, meta in entries.items():
+        assert hashlib.sha256((GEODATA / fname).read_bytes()).hexdigest() == meta["sha256"]
+        assert meta["version"] and meta["source"] and meta["licence"], fname
+
+
+def test_manifest_pins_inputs_and_layer_dependencies():
+    manifest = layers.load_manifest()
+    ne = manifest["natural_earth"]
+    assert ne["release"].startswith("Natural Earth") and ne["release_evidence"]
+    assert len(ne["inputs"]) == 6 and all(len(h) == 64 for h in ne["inputs"].values())
+    repo = settings.REPO_ROOT
+    for fname, meta in manifest["layers"].items():
+        assert meta["inputs"], fname
+        for name, sha in meta["inputs"].items():
+            if name.startswith("naturalearth/"):
+                assert ne["inputs"][name] == sha, (fname, name)
+            else:  # repository files: the manifest is current only if they are unchanged
+                assert hashlib.sha256((repo / name).read_bytes()).hexdigest() == sha, (fname, name)
+        assert "regional cut" not in meta["version"], fname
+    events = manifest["layers"]["events.geojson"]["inputs"]
+    assert {"scripts/events_catalog.json", "scripts/places_catalog.json"} <= set(events)
+    assert "geodata/claims.json" in manifest["layers"]["border_iran_pakistan.geojson"]["inputs"]
+    if settings.SHARED_NATURALEARTH_DIR.is_dir():  # the pinned hashes are those of ../shared
+        for name, sha in ne["inputs"].items():
+            path = settings.SHARED_NATURALEARTH_DIR / name.removeprefix("naturalearth/")
+            assert hashlib.sha256(path.read_bytes()).hexdigest() == sha, name
+
+
+def test_provinces_are_keyed_by_code_with_unique_display_names():
+    prov = layers.load_provinces()
+    assert prov["iso_3166_2"].is_unique
+    assert not prov.duplicated(["country_iso_a3", "name"]).any()
+    by_code = prov.set_index("iso_3166_2")
+    assert by_code.loc["YE-SA", "name"] == "Sanaa (city)"
+    assert by_code.loc["YE-SN", "name"] == "Sanaa Governorate"
+    assert by_code.loc["IR-32", "name"] == "Alborz" and by_code.loc["IR-07", "name"] == "Tehran"
+    # merged parts: one polygon per code, the same area as the parts together
+    assert by_code.loc["AF-PAR", "parts_merged"] == 2
+
+
+def test_border_carries_natural_earth_class_and_sourced_lengths():
+    props = layers.load_border().properties
+    assert props["ne_featurecla"] == "International boundary (verify)"
+    published = props["published_lengths_km"]
+    assert len(published) >= 5 and min(published.values()) < 800 < 950 < max(published.values())
 
 
 def test_missing_layer_names_the_file(tmp_path: Path):

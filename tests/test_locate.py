@@ -32,3 +32,32 @@ def test_locate_without_solution_says_so():
 def test_locate_rejects_negative_distance():
     with pytest.raises(BadParameter):
         locate.locate([locate.FromBorder(-5, 1)])
+
+
+def test_road_reading_only_bounds_the_straight_line():
+    straight = locate.locate([locate.FromSite("Panjgur", 90, 15), locate.Within("PK-BA")])
+    road = locate.locate([locate.FromSite("Panjgur", 90, 15, measure="road"),
+                          locate.Within("PK-BA")])
+    assert road.area_km2 > straight.area_km2
+    assert road.region.buffer(1e-6).covers(straight.region)
+    # Panjgur itself is 0 km away: impossible for the straight reading, allowed by road
+    assert road.region.buffer(1e-9).contains(Point(64.1, 26.9667))
+    assert not straight.region.contains(Point(64.1, 26.9667))
+    assert "so at most 105 km in a straight line" in road.summary
+
+
+def test_readings_report_the_share_of_each_region_inside_the_disc():
+    from dashboard import constraints, sites
+
+    site = sites.resolve_site("sabz-koh")
+    out = {r.name: r for r in locate.readings("sabz-koh")}
+    assert set(out) == {"straight-line", "road"}
+    for r in out.values():
+        assert r.radius_km == site.uncertainty_km
+        fresh = constraints.coverage(r.result.region, site.lat, site.lon, site.uncertainty_km)
+        assert r.disc_share == pytest.approx(fresh)
+        assert r.lat_range[0] < r.lat_range[1]
+        assert f"{r.disc_share:.0%}" in r.summary()
+    # a disc far away covers nothing
+    far = constraints.coverage(out["road"].result.region, 30.0, 70.0, 20.0)
+    assert far == 0.0
