@@ -49,3 +49,11 @@ def default_store_path() -> Path:
     from platformdirs import user_data_dir
 
     return Path(user_data_dir("iran-pakistan-dashboard", appauthor=False)) / "events.gpkg"
+
+
+#: Publication map (dashboard/staticmap.py): PNG width range in pixels; uncertainty discs and
+#: event labels are drawn up to these numbers of events on the map; smallest extent in degrees.
+STATIC_MAP_WIDTH_PX = (800, 6000)
+STATIC_MAP_MAX_DISCS = 500
+STATIC_MAP_MAX_LABELLED_EVENTS = 40
+STATIC_MAP_MIN_SPAN_DEG = 0.05
