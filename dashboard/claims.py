@@ -164,6 +164,9 @@ def check_claims(path: Path | None = None) -> list[ClaimResult]:
                     "; ".join(f"{r['reading']} {r['area_km2']:,.0f} km² "
                               f"({r['lat_min']:.2f}–{r['lat_max']:.2f}° N), "
                               f"{r['disc_share']:.0%} inside the ±{r['disc_radius_km']:g} km disc"
+                              + (f" ({r['band_disc_share']:.0%} of its "
+                                 f"{r['band_area_km2']:,.0f} km² within Panjgur district's "
+                                 "published latitude extent)" if "band_area_km2" in r else "")
                               for r in readings)) + "."]))
         elif abs(diff) <= tol:
             verdict = "consistent"

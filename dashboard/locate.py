@@ -88,6 +88,8 @@ def _band(geom: Any, km: float, tol_km: float) -> Any:
 
 
 def _describe(c: Any) -> str:
+    if hasattr(c, "describe"):
+        return c.describe()
     if isinstance(c, FromSite) and c.measure != "straight":
         return (f"{c.km:g} ± {c.tol_km:g} km ({c.measure}) from {resolve_site(c.site).name}, "
                 f"so at most {c.km + c.tol_km:g} km in a straight line")
@@ -99,12 +101,19 @@ def _describe(c: Any) -> str:
 
 
 def locate(constraints: Sequence[Any]) -> LocateResult:
-    """Intersect geodesic rings (FromSite), bands (FromBorder) and provinces (Within)."""
+    """Intersect geodesic rings (FromSite), bands (FromBorder), provinces (Within) and
+    catalogue constraints (dashboard.constraints.Constraint: within, distance_to, near)."""
+    from dashboard import constraints as cons
+
     if not constraints:
         raise BadParameter("Give at least one constraint.")
     region = None
+    ctx = None
     for c in constraints:
-        if isinstance(c, FromSite):
+        if isinstance(c, cons.Constraint):
+            ctx = ctx or cons.Context.from_geodata(settings.GEODATA_DIR)
+            part = ctx.region(c)
+        elif isinstance(c, FromSite):
             s = resolve_site(c.site)
             if c.measure not in ("straight", "road", "unspecified"):
                 raise BadParameter(f"Unknown distance measure {c.measure!r}; use straight or road.")
@@ -166,37 +175,103 @@ class Reading:
     lat_range: tuple[float, float]
     disc_share: float
     radius_km: float
+    band_area_km2: float | None = None  # the part inside ``lat_band`` (e.g. a district)
+    band_disc_share: float | None = None
+    lat_band: tuple[float, float] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """Plain dict for tables and ``--json``."""
-        return {"reading": self.name, "area_km2": round(self.result.area_km2, 1),
-                "lat_min": round(self.lat_range[0], 3), "lat_max": round(self.lat_range[1], 3),
-                "disc_radius_km": self.radius_km, "disc_share": round(self.disc_share, 3),
-                "constraints": self.result.constraints}
+        out = {"reading": self.name, "area_km2": round(self.result.area_km2, 1),
+               "lat_min": round(self.lat_range[0], 3), "lat_max": round(self.lat_range[1], 3),
+               "disc_radius_km": self.radius_km, "disc_share": round(self.disc_share, 3),
+               "constraints": self.result.constraints}
+        if self.lat_band is not None:
+            out.update(band_lat=[round(v, 4) for v in self.lat_band],
+                       band_area_km2=round(self.band_area_km2 or 0.0, 1),
+                       band_disc_share=round(self.band_disc_share or 0.0, 3))
+        return out
 
     def summary(self) -> str:
         """One sentence: area, latitude span and the share inside the disc."""
         if self.result.area_km2 == 0:
             return f"{self.name} reading: no place satisfies all its constraints."
-        return (f"{self.name} reading: {self.result.area_km2:,.0f} km² between "
+        text = (f"{self.name} reading: {self.result.area_km2:,.0f} km² between "
                 f"{self.lat_range[0]:.2f}° and {self.lat_range[1]:.2f}° N; "
                 f"{self.disc_share:.0%} of it lies inside the {self.radius_km:g} km disc")
+        if self.lat_band is not None:
+            text += (f" ({self.band_disc_share:.0%} of the {self.band_area_km2:,.0f} km² inside "
+                     f"the district's published extent {self.lat_band[0]:.2f}–"
+                     f"{self.lat_band[1]:.2f}° N)")
+        return text
+
+
+#: Published latitude extent of Panjgur district (26°08′54″–27°17′55″ N), the district the
+#: reporting puts Sabz Koh in; Natural Earth has no district polygons, so readings also report
+#: the share of their region inside this band. Source: https://pakistanalmanac.com/balochistan-panjgur
+PANJGUR_DISTRICT_LAT: tuple[float, float] = (26 + 8 / 60 + 54 / 3600, 27 + 17 / 60 + 55 / 3600)
+
+_READING_NAMES = {"straight": "straight-line", "road": "road", "unspecified": "unspecified"}
+
+
+def catalogue_readings(place_id: str) -> dict[str, tuple[Any, ...]]:
+    """The readings a place's catalogue constraints state: constraints with the same kind and
+    target but different ``measure`` are alternative readings of one figure; every other
+    constraint holds in all readings. {} when the place has no constraints."""
+    from dashboard import constraints as cons
+
+    places = layers.load_places(settings.GEODATA_DIR)
+    if "constraints" not in places.columns:
+        return {}
+    row = places.loc[places["id"] == place_id]
+    raw = row["constraints"].iloc[0] if len(row) else None
+    if not isinstance(raw, list) or not raw:
+        return {}
+    parsed = [cons.parse(c, place_id) for c in raw]
+    groups: dict[tuple[str, str], list[Any]] = {}
+    for c in parsed:
+        groups.setdefault((c.kind, c.target), []).append(c)
+    alternatives = [g for g in groups.values() if len({c.measure for c in g}) > 1]
+    common = [c for g in groups.values() if len({c.measure for c in g}) <= 1 for c in g]
+    if not alternatives:
+        return {"as catalogued": tuple(parsed)}
+    out: dict[str, tuple[Any, ...]] = {}
+    for alt in alternatives[0]:  # one disputed figure is what the catalogue states today
+        rest = [c for g in alternatives[1:] for c in g]
+        out[_READING_NAMES.get(alt.measure, alt.measure)] = (*common, alt, *rest)
+    return out
 
 
 def readings(site: str = "sabz-koh",
              variants: dict[str, tuple[Any, ...]] | None = None) -> list[Reading]:
-    """Each reading's candidate region and the share of it inside the site's catalogue disc."""
+    """Each reading's candidate region and the share of it inside the site's catalogue disc.
+
+    Without ``variants`` the readings come from the place's catalogue constraints (the same
+    facts the build checks), falling back to SABZ_KOH_READINGS for Sabz Koh.
+    """
     from dashboard import constraints as cons
 
     s = resolve_site(site)
+    if variants is None:
+        variants = catalogue_readings(s.id) or (SABZ_KOH_READINGS if s.id == "sabz-koh" else {})
+    if not variants:
+        raise BadParameter(f"{s.name} has no location constraints to read.")
     out = []
-    for name, cs in (variants or SABZ_KOH_READINGS).items():
+    for name, cs in variants.items():
         res = locate(cs)
+        band_area = band_share = None
+        band = PANJGUR_DISTRICT_LAT if s.id == "sabz-koh" else None
         if res.area_km2 > 0:
             _, miny, _, maxy = res.region.bounds
             share = cons.coverage(res.region, s.lat, s.lon, s.uncertainty_km)
+            if band is not None:
+                part = shapely.intersection(res.region, shapely.box(-180, band[0], 180, band[1]))
+                polys = [g for g in shapely.get_parts(part) if g.geom_type == "Polygon"]
+                band_area = geodesy.area_m2(shapely.union_all(polys)) / 1e6 if polys else 0.0
+                band_share = (cons.coverage(shapely.union_all(polys), s.lat, s.lon,
+                                            s.uncertainty_km) if polys else 0.0)
         else:
             miny = maxy = float("nan")
             share = 0.0
-        out.append(Reading(name, res, (miny, maxy), share, s.uncertainty_km))
+        out.append(Reading(name, res, (miny, maxy), share, s.uncertainty_km, band_area,
+                           band_share, band))
     return out

@@ -61,3 +61,37 @@ def test_readings_report_the_share_of_each_region_inside_the_disc():
     # a disc far away covers nothing
     far = constraints.coverage(out["road"].result.region, 30.0, 70.0, 20.0)
     assert far == 0.0
+
+
+def test_readings_come_from_the_place_catalogue_constraints():
+    """The readings are the place's own constraints: the straight and road figures for the
+    Panjgur distance are alternatives, the province and border band hold in both."""
+    variants = locate.catalogue_readings("sabz-koh")
+    assert set(variants) == {"straight-line", "road"}
+    for name, cs in variants.items():
+        kinds = sorted((c.kind, c.target, c.measure) for c in cs)
+        assert ("within", "PK-BA", "straight") in kinds
+        assert ("distance_to", "border", "straight") in kinds
+        measure = "straight" if name == "straight-line" else "road"
+        assert ("distance_to", "place:panjgur", measure) in kinds
+    assert set(locate.catalogue_readings("panjgur")) <= {"as catalogued"}
+
+
+def test_readings_report_the_district_band_share():
+    out = {r.name: r for r in locate.readings("sabz-koh")}
+    lo, hi = locate.PANJGUR_DISTRICT_LAT
+    assert lo == pytest.approx(26.1483, abs=1e-4) and hi == pytest.approx(27.2986, abs=1e-4)
+    for r in out.values():
+        assert 0 < r.band_area_km2 <= r.result.area_km2
+        assert 0.0 <= r.band_disc_share <= 1.0
+        # the band's share, recomputed from the band region directly
+        import shapely
+
+        from dashboard import constraints, geodesy, sites
+
+        s = sites.resolve_site("sabz-koh")
+        part = shapely.intersection(r.result.region, shapely.box(-180, lo, 180, hi))
+        assert geodesy.area_m2(part) / 1e6 == pytest.approx(r.band_area_km2, rel=1e-6)
+        assert constraints.coverage(part, s.lat, s.lon, s.uncertainty_km) == pytest.approx(
+            r.band_disc_share, abs=1e-6)
+        assert "district's published extent" in r.summary()
