@@ -376,7 +376,9 @@ class _Labeller:
     or the border line, trying right, left, above and below its point."""
 
     _POSITIONS = (((7, 0), "left", "center"), ((-7, 0), "right", "center"),
-                  ((0, 7), "center", "bottom"), ((0, -7), "center", "top"))
+                  ((0, 7), "center", "bottom"), ((0, -7), "center", "top"),
+                  ((6, 6), "left", "bottom"), ((6, -6), "left", "top"),
+                  ((-6, 6), "right", "bottom"), ((-6, -6), "right", "top"))
 
     def __init__(self, ax: Any, renderer: Any, obstacles: list[Bbox], lines: Any) -> None:
         self.ax, self.renderer = ax, renderer
