@@ -36,6 +36,8 @@ from shapely.geometry import LineString, MultiLineString, Point, mapping, shape
 from shapely.geometry.polygon import orient
 
 REPO = Path(__file__).resolve().parent.parent
+if str(REPO) not in sys.path:  # run as a script: the dashboard package lives beside scripts/
+    sys.path.insert(0, str(REPO))
 DEFAULT_INPUT = REPO.parent / "shared" / "data" / "naturalearth"
 PLACES_CATALOG = Path(__file__).resolve().parent / "places_catalog.json"
 EVENTS_CATALOG = Path(__file__).resolve().parent / "events_catalog.json"
@@ -116,7 +118,14 @@ def write_collection(path: Path, features: list[dict[str, Any]], name: str) -> N
     lines = [json.dumps(f, ensure_ascii=False, separators=(",", ":")) for f in features]
     head = json.dumps({"type": "FeatureCollection", "name": name}, separators=(",", ":"))
     text = head[:-1] + ',"features":[\n' + ",\n".join(lines) + "\n]}\n"
-    path.write_text(text, encoding="utf-8")
+    _write(path, text)
+
+
+def _write(path: Path, text: str) -> None:
+    """Write a file whole or not at all (dashboard.outputs: temp file, fsync, rename)."""
+    from dashboard import outputs
+
+    outputs.write_text(path, text, newline="\n")
 
 
 def read_input(folder: Path, key: str) -> list[dict[str, Any]]:
@@ -508,7 +517,6 @@ def build(input_dir: Path, output_dir: Path, source_label: str) -> dict[str, Any
 
     Nothing is written when an input is missing or a record violates its constraints.
     """
-    sys.path.insert(0, str(REPO))
     from dashboard import constraints as cons
 
     raw = {key: read_input(input_dir, key) for key in INPUTS}
@@ -533,7 +541,10 @@ def build(input_dir: Path, output_dir: Path, source_label: str) -> dict[str, Any
     release, release_how = natural_earth_release(input_dir, raw["admin1"])
     ne_files = {key: input_path(input_dir, key) for key in INPUTS}
     ne_sha = {key: sha256_file(path) for key, path in ne_files.items()}
-    output_dir.mkdir(parents=True, exist_ok=True)
+    try:
+        output_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        raise BuildError(f"cannot create the output folder {output_dir} ({err.strerror})") from None
     manifest_layers = {}
     for fname, feats in layers.items():
         path = output_dir / fname
@@ -567,7 +578,7 @@ def build(input_dir: Path, output_dir: Path, source_label: str) -> dict[str, Any
         }
     claims_out = output_dir / "claims.json"
     if claims_out.resolve() != CLAIMS.resolve():
-        claims_out.write_bytes(CLAIMS.read_bytes())
+        _write(claims_out, CLAIMS.read_text(encoding="utf-8"))
     claims_sha = sha256_file(claims_out)
     manifest = {
         "generator": "scripts/build_geodata.py",
@@ -593,9 +604,8 @@ def build(input_dir: Path, output_dir: Path, source_label: str) -> dict[str, Any
             },
         },
     }
-    (output_dir / "manifest.json").write_text(
-        json.dumps(manifest, indent=2, ensure_ascii=False, sort_keys=True) + "\n", encoding="utf-8"
-    )
+    _write(output_dir / "manifest.json",
+           json.dumps(manifest, indent=2, ensure_ascii=False, sort_keys=True) + "\n")
     return manifest
 
 
@@ -627,6 +637,17 @@ def main(argv: list[str] | None = None) -> int:
                              "regional cut of lon 24..80, lat 8..44 + Switzerland "
                              "(shared/data/naturalearth)")
     except BuildError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    except ImportError as err:
+        print(f"error: the build needs the dashboard package beside scripts/ and its "
+              f"dependencies installed ({err})", file=sys.stderr)
+        return 2
+    except Exception as err:  # a dashboard error (e.g. an unwritable output folder)
+        from dashboard.errors import DashboardError
+
+        if not isinstance(err, DashboardError):
+            raise
         print(f"error: {err}", file=sys.stderr)
         return 2
     for name, meta in manifest["layers"].items():

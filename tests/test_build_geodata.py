@@ -154,3 +154,14 @@ def test_input_folder_without_layers_names_the_missing_file(tmp_path: Path, caps
     build = _load_build_module()
     assert build.main([str(tmp_path), "--output", str(tmp_path / "out")]) == 2
     assert "ne_10m_admin_1_states_provinces" in capsys.readouterr().err
+
+
+@needs_shared
+def test_output_that_is_a_file_is_one_line_exit_2(tmp_path: Path, capsys):
+    build = _load_build_module()
+    blocker = tmp_path / "out"
+    blocker.write_text("not a folder", encoding="utf-8")
+    assert build.main([str(SHARED), "--output", str(blocker)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: cannot create the output folder") and err.count("\n") == 1
+    assert blocker.read_text(encoding="utf-8") == "not a folder"
