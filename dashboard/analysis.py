@@ -8,7 +8,9 @@ Streamlit, no folium.
 from __future__ import annotations
 
 import functools
+import math
 import re
+import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -56,38 +58,94 @@ def distance_to_border(lats: Any, lons: Any) -> pd.DataFrame:
                          "nearest_lon": res["nearest_lon"].to_numpy(), "side": side})
 
 
+def _name_key(text: str) -> str:
+    """Case-, accent- and punctuation-blind form of a name ("Sistan-and-Baluchestan")."""
+    decomposed = unicodedata.normalize("NFKD", str(text).casefold())
+    return "".join(ch for ch in decomposed if ch.isalnum())
+
+
+def find_province(text: str) -> tuple[Any, str] | None:
+    """A province by ISO 3166-2 code (``PK-BA``) or unique name (English or local), as
+    (geometry, label); None when nothing matches. Parts of one province are merged.
+
+    Raises BadParameter when a name matches several provinces (give the code) or a code
+    names several provinces (give the name).
+    """
+    key = _name_key(text)
+    if not key:
+        return None
+    provinces = layers.load_provinces(settings.GEODATA_DIR)
+    codes = provinces["iso_3166_2"].astype(str)
+    hit = provinces.loc[codes.map(_name_key) == key]
+    if hit.empty:
+        names = provinces["name"].astype(str).map(_name_key)
+        local = provinces["name_local"].fillna("").astype(str).map(_name_key)
+        hit = provinces.loc[(names == key) | (local == key)]
+        if hit.empty:
+            return None
+        found = sorted(set(hit["iso_3166_2"].astype(str)))
+        if len(found) > 1:
+            raise BadParameter(f"{text.strip()!r} names {len(found)} provinces "
+                               f"({', '.join(found)}); give the ISO 3166-2 code instead.")
+    names_found = list(dict.fromkeys(hit["name"].astype(str)))
+    if len(names_found) > 1:
+        raise BadParameter(f"{text.strip()!r} is the code of {len(names_found)} provinces "
+                           f"({', '.join(names_found)}); give the name instead.")
+    geom = shapely.union_all(np.asarray(hit.geometry)) if len(hit) > 1 else hit.geometry.iloc[0]
+    return geom, f"{names_found[0]} ({hit['iso_3166_2'].iloc[0]})"
+
+
 def _target_geometry(target: str) -> tuple[Any, str]:
-    """A buffer target: "border", a province ISO 3166-2 code (e.g. PK-BA) or a site."""
+    """A buffer target: "border", a province (ISO 3166-2 code such as PK-BA, or its name)
+    or a site."""
     text = str(target).strip()
     if text.casefold() == "border":
         return layers.load_border(settings.GEODATA_DIR).geometry, "Iran–Pakistan border"
-    provinces = layers.load_provinces(settings.GEODATA_DIR)
-    hit = provinces.loc[provinces["iso_3166_2"].str.casefold() == text.casefold()]
-    if not hit.empty:
-        row = hit.iloc[0]
-        return row.geometry, f"{row['name']} ({row['iso_3166_2']})"
+    province = find_province(text)
+    if province is not None:
+        return province
     site = resolve_site(text)
     return Point(site.lon, site.lat), site.name
 
 
 def parse_radii_km(radii_km: Any) -> list[float]:
-    """Radii in km (a number, a list, or text like "25, 50"); positive, ascending, unique."""
+    """THE radius parser (page and CLI): radii in km from a number, a list, or text such as
+    "25, 50 100" or "25km; 50". Returns them ascending without repeats.
+
+    Raises BadParameter (one sentence) for a part that is not a number, a radius ≤ 0 or
+    above ``settings.MAX_RADIUS_KM``, more than ``settings.MAX_RADII`` radii, or none.
+    """
     if isinstance(radii_km, str):
-        parts = [p for p in re.split(r"[,\s;]+", radii_km.strip()) if p]
+        text = re.sub(r"(?i)(?<=[0-9.])\s*km\b", "", radii_km)  # "10 km, 20km" → "10, 20"
+        parts: list[Any] = [p for p in re.split(r"[,\s;]+", text.strip()) if p]
+    elif radii_km is None:
+        parts = []
     else:
-        parts = list(np.atleast_1d(radii_km))
-    out = []
+        parts = list(np.atleast_1d(np.asarray(radii_km, dtype=object)).ravel())
+    out: list[float] = []
     for p in parts:
+        text = str(p).strip()
         try:
             r = float(p)
-        except (TypeError, ValueError):
-            raise BadParameter(f"'{p}' is not a distance in km.") from None
-        if not np.isfinite(r) or r <= 0:
-            raise BadParameter(f"A radius must be more than 0 km (got {p}).")
+        except (TypeError, ValueError, OverflowError):
+            raise BadParameter(f"{text[:40]!r} is not a distance in km; write numbers such "
+                               "as 25, 50.") from None
+        if not math.isfinite(r):
+            raise BadParameter(f"{text[:40]!r} is not a distance in km; write numbers such "
+                               "as 25, 50.")
+        if r <= 0:
+            raise BadParameter(f"A radius must be more than 0 km (got {r:g} km).")
+        if r > settings.MAX_RADIUS_KM:
+            raise BadParameter(f"A radius can be at most {settings.MAX_RADIUS_KM:,.0f} km "
+                               f"(got {r:,.6g} km).")
         out.append(r)
     if not out:
-        raise BadParameter("Give at least one radius in km.")
-    return sorted(set(out))
+        raise BadParameter("Give at least one radius in km, such as 25, 50.")
+    radii = sorted(set(out))
+    if len(radii) > settings.MAX_RADII:
+        raise BadParameter(f"Give at most {settings.MAX_RADII} radii at once "
+                           f"(got {len(radii)}).")
+    return radii
 
 
 def buffer_target(target: str, radii_km: Any) -> gpd.GeoDataFrame:

@@ -1,24 +1,25 @@
 """CLI measuring commands: sites, distance, distance-to, buffer, claims, locate.
 
-Same core functions as the page (dashboard.analysis). User errors raise DashboardError
-subclasses; ``dashboard.cli.main`` prints them as one line and exits with code 2.
+Same core functions as the page (dashboard.analysis, dashboard.sites). User errors raise
+DashboardError subclasses; ``dashboard.cli.main`` prints them as one line and exits with
+code 2. Every output file goes through ``dashboard.outputs.atomic_output`` (whole or not at
+all; ``-`` is standard output).
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import csv
 import json
-import os
 import sys
-import tempfile
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, TextIO
+from typing import IO, Any
 
 import numpy as np
 
-from dashboard import analysis, claims, geodesy, locate, settings, sites
+from dashboard import analysis, claims, geodesy, locate, outputs, settings, sites
 from dashboard.errors import BadCoordinate, BadParameter, DataError
 
 CHUNK_ROWS = 50_000
@@ -34,25 +35,32 @@ def register(sub: Any) -> None:
 
     p = sub.add_parser("distance", help="geodesic distance and bearings between two sites",
                        description="A and B are a site name or id (see 'sites') or LAT,LON.")
-    p.add_argument("a", metavar="A")
-    p.add_argument("b", metavar="B")
-    p.add_argument("--json", action="store_true")
+    p.add_argument("a", metavar="A", help="site or LAT,LON (e.g. Panjgur, -33.86,151.21)")
+    p.add_argument("b", metavar="B", help="site or LAT,LON")
+    p.add_argument("--json", action="store_true",
+                   help="print JSON (bearings are null for a zero distance)")
     p.set_defaults(func=cmd_distance)
 
     p = sub.add_parser("distance-to", help="distance of every point in a CSV to the border",
                        description="Reads a CSV with lat,lon (or latitude,longitude) columns and "
                                    "writes it back with distance_m, nearest_lat, nearest_lon "
-                                   "and side. Streams in chunks: any number of rows.")
+                                   "and side. Streams in chunks: any number of rows. The output "
+                                   "is written whole or not at all.")
     p.add_argument("target", choices=["border"])
-    p.add_argument("--input", required=True, type=Path)
-    p.add_argument("--output", required=True, type=Path)
+    p.add_argument("--input", required=True, help="CSV file, or - for standard input")
+    p.add_argument("--output", required=True, help="CSV file, or - for standard output")
     p.set_defaults(func=cmd_distance_to)
 
     p = sub.add_parser("buffer", help="geodesic buffer or range rings as GeoJSON",
-                       description="TARGET is 'border', a site, or a province ISO code (PK-BA).")
+                       description="TARGET is 'border', a province (ISO 3166-2 code such as "
+                                   "PK-BA, or its name such as 'Sistan and Baluchestan') or a "
+                                   "site. Every boundary vertex lies at the radius within "
+                                   "0.01 %%.")
     p.add_argument("target", metavar="TARGET")
-    p.add_argument("--km", required=True, nargs="+", help="radius or radii in km")
-    p.add_argument("--output", type=Path, help="GeoJSON file (default: standard output)")
+    p.add_argument("--km", required=True, nargs="+",
+                   help=f"radius or radii in km (at most {settings.MAX_RADII}, each at most "
+                        f"{settings.MAX_RADIUS_KM:,.0f} km)")
+    p.add_argument("--output", help="GeoJSON file (default or -: standard output)")
     p.set_defaults(func=cmd_buffer)
 
     p = sub.add_parser("claims", help="the article's claims against measured values")
@@ -67,26 +75,14 @@ def register(sub: Any) -> None:
     p.add_argument("--from", dest="from_site", action="append", default=[], metavar="SITE:KM:TOL")
     p.add_argument("--border", action="append", default=[], metavar="KM:TOL")
     p.add_argument("--within", action="append", default=[], metavar="ISO")
-    p.add_argument("--output", type=Path)
+    p.add_argument("--output", help="GeoJSON file for the region (- for standard output)")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_locate)
 
 
 # ------------------------------------------------------------------------------ helpers
-def _atomic_write(path: Path, write: Any) -> None:
-    """Write through a temporary file in the same folder and rename: never half-written."""
-    path = Path(path)
-    folder = path.parent if str(path.parent) else Path(".")
-    if not folder.is_dir():
-        raise BadParameter(f"The folder {folder} does not exist.")
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=folder)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
-            write(fh)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+def _to_stdout(path: str | None) -> bool:
+    return path is None or str(path) == "-"
 
 
 def _number(value: float, digits: int = 3) -> str:
@@ -131,8 +127,11 @@ def cmd_distance(args: argparse.Namespace) -> int:
     print(f"{a.name} ({a.lat:.5f},{a.lon:.5f}) → {b.name} ({b.lat:.5f},{b.lon:.5f})")
     print(f"  distance         {km:,.3f} km | {km / settings.KM_PER_MILE:,.3f} mi | "
           f"{km / settings.KM_PER_NMI:,.3f} nmi")
-    print(f"  initial bearing  {res.initial_bearing_deg:.2f}°  "
-          f"(final {res.final_bearing_deg:.2f}°)")
+    if res.bearing_defined:
+        print(f"  initial bearing  {res.initial_bearing_deg:.2f}°  "
+              f"(final {res.final_bearing_deg:.2f}°)")
+    else:
+        print("  bearing          none: the two positions are the same point (zero distance)")
     unc = a.uncertainty_km + b.uncertainty_km
     if unc:
         print(f"  uncertainty      the two positions are known to ±{a.uncertainty_km:g} km and "
@@ -160,58 +159,70 @@ def _chunks(reader: Iterator[list[str]], size: int) -> Iterator[list[list[str]]]
         yield chunk
 
 
-def _coords(rows: list[list[str]], ilat: int, ilon: int, first_line: int) -> tuple[np.ndarray,
-                                                                                     np.ndarray]:
+def _coords(rows: list[list[str]], ilat: int, ilon: int,
+            first_line: int) -> tuple[np.ndarray, np.ndarray]:
     lat = np.empty(len(rows))
     lon = np.empty(len(rows))
     for k, row in enumerate(rows):
-        line = first_line + k
         try:
             lat[k] = float(row[ilat])
             lon[k] = float(row[ilon])
-        except (IndexError, ValueError):
-            raise DataError(f"CSV line {line}: latitude/longitude are missing or not numbers "
-                            f"({','.join(row)[:60]!r}); nothing was written.") from None
-        if not (-90 <= lat[k] <= 90 and -180 <= lon[k] <= 180):
-            raise BadCoordinate(f"CSV line {line}: {lat[k]:g},{lon[k]:g} is not a valid LAT,LON; "
-                                "nothing was written.")
+        except (IndexError, ValueError, OverflowError):
+            raise DataError(f"CSV line {first_line + k}: latitude/longitude are missing or not "
+                            f"numbers ({','.join(row)[:60]!r}); nothing was written.") from None
+    ok = geodesy.latlon_ok(lat, lon)
+    if not ok.all():
+        k = int(np.argmin(ok))
+        problem = geodesy.latlon_problem(float(lat[k]), float(lon[k]))
+        raise BadCoordinate(f"CSV line {first_line + k}: {problem}; nothing was written.")
     return lat, lon
+
+
+@contextlib.contextmanager
+def _open_input(path: str) -> Iterator[IO[str]]:
+    if path == "-":
+        sys.stdin.reconfigure(encoding="utf-8-sig", newline="")  # type: ignore[attr-defined]
+        yield sys.stdin
+        return
+    src = Path(path)
+    if not src.is_file():
+        raise DataError(f"Input file {path} does not exist or is not a file.")
+    try:
+        fh = src.open(encoding="utf-8-sig", newline="")
+    except OSError as err:
+        raise DataError(f"Input file {path} cannot be read ({err.strerror}).") from None
+    with fh:
+        yield fh
 
 
 def cmd_distance_to(args: argparse.Namespace) -> int:
     """Stream a CSV of points and add the distance to the border, nearest point and side."""
-    src: Path = args.input
-    if not src.is_file():
-        raise DataError(f"Input file {src} does not exist.")
-
-    def write(out: TextIO) -> None:
-        with src.open(encoding="utf-8-sig", newline="") as fh:
-            reader = csv.reader(fh)
-            try:
-                header = next(reader)
-            except StopIteration:
-                raise DataError(f"{src} is empty.") from None
-            except (UnicodeDecodeError, csv.Error) as err:
-                raise DataError(f"{src} is not a readable UTF-8 CSV file ({err}).") from None
-            ilat = _column(header, LAT_NAMES, "latitude")
-            ilon = _column(header, LON_NAMES, "longitude")
-            writer = csv.writer(out, lineterminator="\n")
-            writer.writerow([*header, "distance_m", "nearest_lat", "nearest_lon", "side"])
-            line = 2
-            try:
-                for rows in _chunks(reader, CHUNK_ROWS):
-                    lat, lon = _coords(rows, ilat, ilon, line)
-                    res = analysis.distance_to_border(lat, lon)
-                    for row, d, nla, nlo, side in zip(rows, res["distance_m"],
-                                                      res["nearest_lat"], res["nearest_lon"],
-                                                      res["side"], strict=True):
-                        writer.writerow([*row, f"{d:.3f}", f"{nla:.7f}", f"{nlo:.7f}", side])
-                    line += len(rows)
-            except (UnicodeDecodeError, csv.Error) as err:
-                raise DataError(f"CSV line {line}+: the file cannot be read ({err}); "
-                                "nothing was written.") from None
-
-    _atomic_write(args.output, write)
+    name = "standard input" if args.input == "-" else args.input
+    with _open_input(args.input) as fh, outputs.atomic_output(args.output, newline="") as out:
+        reader = csv.reader(fh)
+        try:
+            header = next(reader)
+        except StopIteration:
+            raise DataError(f"{name} is empty; nothing was written.") from None
+        except (UnicodeDecodeError, csv.Error) as err:
+            raise DataError(f"{name} is not a readable UTF-8 CSV file ({err}).") from None
+        ilat = _column(header, LAT_NAMES, "latitude")
+        ilon = _column(header, LON_NAMES, "longitude")
+        writer = csv.writer(out, lineterminator="\n")
+        writer.writerow([*header, "distance_m", "nearest_lat", "nearest_lon", "side"])
+        line = 2
+        try:
+            for rows in _chunks(reader, CHUNK_ROWS):
+                lat, lon = _coords(rows, ilat, ilon, line)
+                res = analysis.distance_to_border(lat, lon)
+                for row, d, nla, nlo, side in zip(rows, res["distance_m"],
+                                                  res["nearest_lat"], res["nearest_lon"],
+                                                  res["side"], strict=True):
+                    writer.writerow([*row, f"{d:.3f}", f"{nla:.7f}", f"{nlo:.7f}", side])
+                line += len(rows)
+        except (UnicodeDecodeError, csv.Error) as err:
+            raise DataError(f"CSV line {line}+: the file cannot be read ({err}); "
+                            "nothing was written.") from None
     return 0
 
 
@@ -224,13 +235,11 @@ def cmd_buffer(args: argparse.Namespace) -> int:
                              "area_km2": round(r.area_km2, 3), "method": r.method},
               "geometry": _geometry_json(r.geometry)} for r in gdf.itertuples()]
     fc = _feature_collection(feats)
-    if args.output:
-        _atomic_write(args.output, lambda fh: json.dump(fc, fh, ensure_ascii=False))
+    outputs.write_text("-" if _to_stdout(args.output) else args.output,
+                       json.dumps(fc, ensure_ascii=False) + "\n")
+    if not _to_stdout(args.output):
         for r in gdf.itertuples():
             print(f"{r.target}: {r.radius_km:g} km buffer, {r.area_km2:,.0f} km² → {args.output}")
-    else:
-        json.dump(fc, sys.stdout, ensure_ascii=False)
-        sys.stdout.write("\n")
     return 0
 
 
@@ -278,15 +287,17 @@ def cmd_locate(args: argparse.Namespace) -> int:
     if not constraints:
         raise BadParameter("Give at least one constraint: --from, --border or --within.")
     res = locate.locate(constraints)
-    if args.output:
+    if args.output is not None:
         feat = {"type": "Feature", "properties": res.to_dict(),
                 "geometry": _geometry_json(res.region)}
-        _atomic_write(args.output, lambda fh: json.dump(_feature_collection([feat]), fh,
-                                                        ensure_ascii=False))
+        outputs.write_text(args.output,
+                           json.dumps(_feature_collection([feat]), ensure_ascii=False) + "\n")
+        if args.output == "-":
+            return 0  # standard output carries the GeoJSON only
     if args.json:
         print(json.dumps(res.to_dict(), ensure_ascii=False))
     else:
         print(res.summary)
-        if args.output:
+        if args.output is not None:
             print(f"region written to {args.output}")
     return 0

@@ -17,28 +17,57 @@ import shapely
 from pyproj import CRS, Geod, Transformer
 from shapely.geometry import LineString, MultiLineString
 
+from dashboard import settings
 from dashboard.errors import BadCoordinate, BadParameter
 
-GEOD = Geod(ellps="WGS84")
-METHOD = ("WGS84 ellipsoid; geodesics by pyproj.Geod (GeographicLib algorithms, "
-          "C. F. F. Karney, J. Geodesy 87, 2013)")
+GEOD = Geod(ellps=settings.ELLIPSOID)
+METHOD = settings.METHOD
 EARTH_RADIUS_M = 6_371_008.8  # mean radius, only for bounds and vertex counts, never a result
-MAX_BUFFER_M = 5_000_000.0
+MAX_BUFFER_M = settings.MAX_RADIUS_KM * 1000.0
+#: Every buffer vertex lies within this relative error of the requested radius (0.01 %).
+BUFFER_VERTEX_TOLERANCE = 1e-4
+_SNAP_TOLERANCE = 1e-6  # vertices further off than this are moved (a margin under the promise)
+_SNAP_ROUNDS = 8
 _REFINE_ITERATIONS = 5  # along-track steps; tests check ≤ 1 mm against a dense brute force
+
+
+def latlon_ok(lat: Any, lon: Any) -> np.ndarray:
+    """Boolean mask (broadcast shape): finite, lat ∈ [-90, 90] and lon ∈ [-180, 180] degrees.
+
+    THE coordinate range rule; :func:`validate_latlon` raises on it, importers and the CLI use
+    the mask to name the bad row.
+    """
+    with np.errstate(invalid="ignore"):
+        la = np.asarray(lat, dtype=float)
+        lo = np.asarray(lon, dtype=float)
+        return (np.isfinite(la) & np.isfinite(lo) & (np.abs(la) <= 90.0)
+                & (np.abs(lo) <= 180.0))
+
+
+def latlon_problem(lat: float, lon: float) -> str | None:
+    """Why one coordinate is invalid, as a sentence fragment; None when it is valid."""
+    if not (math.isfinite(lat) and math.isfinite(lon)):
+        return "coordinates must be finite numbers"
+    if abs(lat) > 90:
+        return f"latitude {lat:g} is outside -90..90 (coordinates are LAT,LON)"
+    if abs(lon) > 180:
+        return f"longitude {lon:g} is outside -180..180 (coordinates are LAT,LON)"
+    return None
 
 
 def validate_latlon(lat: Any, lon: Any) -> tuple[np.ndarray, np.ndarray]:
     """Return float arrays; raise BadCoordinate when any lat ∉ [-90, 90] or lon ∉ [-180, 180]."""
-    la = np.asarray(lat, dtype=float)
-    lo = np.asarray(lon, dtype=float)
-    if not (np.all(np.isfinite(la)) and np.all(np.isfinite(lo))):
-        raise BadCoordinate("Coordinates must be finite numbers.")
-    if np.any(np.abs(la) > 90):
-        bad = float(la.flat[int(np.argmax(np.abs(la) > 90))])
-        raise BadCoordinate(f"Latitude {bad:g} is outside -90..90 (coordinates are LAT,LON).")
-    if np.any(np.abs(lo) > 180):
-        bad = float(lo.flat[int(np.argmax(np.abs(lo) > 180))])
-        raise BadCoordinate(f"Longitude {bad:g} is outside -180..180 (coordinates are LAT,LON).")
+    try:
+        la = np.asarray(lat, dtype=float)
+        lo = np.asarray(lon, dtype=float)
+    except (TypeError, ValueError, OverflowError):
+        raise BadCoordinate("Coordinates must be numbers in decimal degrees.") from None
+    ok = latlon_ok(la, lo)
+    if not np.all(ok):
+        la_b, lo_b = np.broadcast_arrays(la, lo)
+        i = int(np.argmin(ok.ravel()))
+        problem = latlon_problem(float(la_b.flat[i]), float(lo_b.flat[i])) or "invalid"
+        raise BadCoordinate(problem[0].upper() + problem[1:] + ".")
     return la, lo
 
 
@@ -134,16 +163,33 @@ def area_m2(geom: Any) -> float:
 
 
 # ----------------------------------------------------------------- nearest point on a geometry
+def _flat_parts(geom: Any) -> list[Any]:
+    """Single (non-multi, non-collection), non-empty parts of a geometry."""
+    out: list[Any] = []
+    stack = [geom]
+    while stack:
+        g = stack.pop()
+        if g is None or g.is_empty:
+            continue
+        if g.geom_type.startswith("Multi") or g.geom_type == "GeometryCollection":
+            stack.extend(shapely.get_parts(g))
+        else:
+            out.append(g)
+    return out[::-1]
+
+
 def _segments(geom: Any) -> tuple[np.ndarray, np.ndarray]:
     """Start and end (lon, lat) of every straight piece of a line/polygon boundary."""
-    lines = shapely.get_parts(shapely.boundary(geom) if geom.geom_type.endswith("Polygon")
-                              else geom)
     starts, ends = [], []
-    for line in shapely.get_parts(lines):
-        xy = shapely.get_coordinates(line)
-        if len(xy) >= 2:
-            starts.append(xy[:-1])
-            ends.append(xy[1:])
+    for part in _flat_parts(geom):
+        if part.geom_type == "Point":
+            continue
+        lines = shapely.get_parts(part.boundary) if part.geom_type == "Polygon" else [part]
+        for line in lines:
+            xy = shapely.get_coordinates(line)
+            if len(xy) >= 2:
+                starts.append(xy[:-1])
+                ends.append(xy[1:])
     if not starts:
         raise BadParameter("The geometry has no line or boundary to measure to.")
     return np.concatenate(starts), np.concatenate(ends)
@@ -195,14 +241,17 @@ def _param(px: np.ndarray, py: np.ndarray, ax: np.ndarray, ay: np.ndarray, bx: n
 
 
 def nearest_on_geometry(lats: Any, lons: Any, geom: Any) -> pd.DataFrame:
-    """Geodesic distance (m) from each point to the nearest point of a line or polygon boundary.
+    """Geodesic distance (m) from each point to the nearest point of a geometry: a line, a
+    polygon's boundary, a point, or any mix of them (multi-parts and collections).
 
     Columns: ``distance_m``, ``nearest_lat``, ``nearest_lon``, ``inside`` (True for points
-    inside a polygon; always False for lines). Accurate to well under 1 m up to 2,000 km.
+    inside a polygon; always False for lines and points). Accurate to well under 1 m up to
+    2,000 km.
 
     Method: an STRtree of the geometry's segments in an azimuthal equidistant projection
     centred on the geometry picks, per point, the segments that can be nearest (a bound that
     allows for the projection's scale error), then each candidate is refined on the ellipsoid.
+    Point parts are measured to directly.
     """
     if geom is None or geom.is_empty:
         raise BadParameter("Cannot measure distance to an empty geometry.")
@@ -212,6 +261,53 @@ def nearest_on_geometry(lats: Any, lons: Any, geom: Any) -> pd.DataFrame:
     if n == 0:
         return pd.DataFrame({"distance_m": [], "nearest_lat": [], "nearest_lon": [],
                              "inside": pd.Series([], dtype=bool)})
+    parts = _flat_parts(geom)
+    pts = np.array([(p.x, p.y) for p in parts if p.geom_type == "Point"]).reshape(-1, 2)
+    others = [p for p in parts if p.geom_type != "Point"]
+    best_d = np.full(n, np.inf)
+    best_lon = np.full(n, np.nan)
+    best_lat = np.full(n, np.nan)
+    if others:
+        body = others[0] if len(others) == 1 else shapely.GeometryCollection(others)
+        best_d, best_lon, best_lat = _nearest_on_lines(la, lo, body)
+    if len(pts):
+        d, plon, plat = _nearest_point(la, lo, pts)
+        closer = d < best_d
+        best_d[closer], best_lon[closer], best_lat[closer] = d[closer], plon[closer], plat[closer]
+    polys = [p for p in others if p.geom_type == "Polygon"]
+    if polys:
+        inside = np.zeros(n, dtype=bool)
+        for poly in polys:
+            inside |= shapely.contains_xy(poly, lo, la)
+        inside |= best_d < 1e-6
+    else:
+        inside = np.zeros(n, dtype=bool)
+    return pd.DataFrame({"distance_m": best_d, "nearest_lat": best_lat,
+                         "nearest_lon": best_lon, "inside": inside})
+
+
+def _nearest_point(la: np.ndarray, lo: np.ndarray,
+                   pts: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Nearest of the (lon, lat) points ``pts`` to each point: (distance_m, lon, lat)."""
+    n = len(la)
+    best_d = np.full(n, np.inf)
+    best_i = np.zeros(n, dtype=int)
+    rows = max(1, 2_000_000 // max(len(pts), 1))
+    for s in range(0, n, rows):
+        sl = slice(s, s + rows)
+        k = len(la[sl])
+        d = np.asarray(GEOD.inv(np.repeat(lo[sl], len(pts)), np.repeat(la[sl], len(pts)),
+                                np.tile(pts[:, 0], k), np.tile(pts[:, 1], k))[2],
+                       dtype=float).reshape(k, len(pts))
+        best_i[sl] = np.argmin(d, axis=1)
+        best_d[sl] = d[np.arange(k), best_i[sl]]
+    return best_d, pts[best_i, 0].copy(), pts[best_i, 1].copy()
+
+
+def _nearest_on_lines(la: np.ndarray, lo: np.ndarray,
+                      geom: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Nearest point on the lines / polygon boundaries of ``geom``: (distance_m, lon, lat)."""
+    n = len(la)
     a, b = _segments(geom)
     centre = geom.centroid
     tr = aeqd_transformer(centre.y, centre.x)
@@ -258,19 +354,17 @@ def nearest_on_geometry(lats: Any, lons: Any, geom: Any) -> pd.DataFrame:
     best_d[cand_p[keep]] = d[keep]
     best_lon[cand_p[keep]] = nlon[keep]
     best_lat[cand_p[keep]] = nlat[keep]
-    if geom.geom_type.endswith("Polygon"):
-        inside = shapely.contains_xy(geom, lo, la) | (best_d < 1e-6)
-    else:
-        inside = np.zeros(n, dtype=bool)
-    return pd.DataFrame({"distance_m": best_d, "nearest_lat": best_lat,
-                         "nearest_lon": best_lon, "inside": inside})
+    return best_d, best_lon, best_lat
 
 
 # ------------------------------------------------------------------------ geodesic buffers
-def _circle(lat: float, lon: float, radius_m: float, n: int) -> np.ndarray:
-    az = np.linspace(0.0, 360.0, n, endpoint=False)
-    x, y, _ = GEOD.fwd(np.full(n, lon), np.full(n, lat), az, np.full(n, radius_m))
-    return np.column_stack([x, y])
+def _circles(centres: np.ndarray, radius_m: float, n: int) -> list[np.ndarray]:
+    """Geodesic circles (n vertices each) around (lon, lat) centres, in one ``Geod.fwd``."""
+    m = len(centres)
+    az = np.tile(np.linspace(0.0, 360.0, n, endpoint=False), m)
+    x, y, _ = GEOD.fwd(np.repeat(centres[:, 0], n), np.repeat(centres[:, 1], n), az,
+                       np.full(m * n, radius_m))
+    return list(np.column_stack([x, y]).reshape(m, n, 2))
 
 
 def _vertices_per_circle(radius_m: float) -> int:
@@ -300,9 +394,12 @@ def buffer(geom: Any, radius_m: float) -> Any:
 
     Built from geodesic circles around the vertices and strips at exactly the radius either
     side of each segment (all by ``Geod.fwd``), unioned in an azimuthal equidistant projection
-    centred on the geometry and returned in lon/lat; its boundary lies at the radius within
-    0.1 % (tests and scripts/bench_geodesy.py sample it). Buffers that would cross the
-    antimeridian or reach a pole raise BadParameter.
+    centred on the geometry and returned in lon/lat. Then every boundary vertex is moved onto
+    the exact geodesic distance from the original geometry (:func:`_snap_to_radius`), so each
+    vertex lies at the radius within ``BUFFER_VERTEX_TOLERANCE`` (0.01 %; in practice
+    ≤ 0.0001 %; tests and scripts/bench_geodesy.py check every vertex with
+    :func:`buffer_vertex_errors`). Buffers that would cross the antimeridian or reach a pole
+    raise BadParameter.
     """
     if geom is None or geom.is_empty:
         raise BadParameter("Cannot buffer an empty geometry.")
@@ -327,7 +424,7 @@ def buffer(geom: Any, radius_m: float) -> Any:
         tr.transform(xy[:, 0], xy[:, 1], direction="INVERSE")))
     verts = shapely.get_coordinates(back)
     n = _vertices_per_circle(radius_m)
-    pieces = [_circle(lat, lon, radius_m, n) for lon, lat in np.unique(verts, axis=0)]
+    pieces = _circles(np.unique(verts, axis=0), radius_m, n)
     if back.geom_type not in ("Point", "MultiPoint"):
         a, b = _segments(back)
         pieces += _corridor(a, b, radius_m, step_m=max(min(radius_m / 20.0, 20_000.0), 50.0))
@@ -335,7 +432,9 @@ def buffer(geom: Any, radius_m: float) -> Any:
         if np.ptp(ring[:, 0]) > 180.0:
             raise BadParameter("This buffer would cross the antimeridian (180°); "
                                "buffers there are not supported.")
-    to_proj = [np.column_stack(tr.transform(r[:, 0], r[:, 1])) for r in pieces]
+    flat = np.concatenate(pieces)  # one projection call for every piece
+    fx, fy = tr.transform(flat[:, 0], flat[:, 1])
+    to_proj = np.split(np.column_stack([fx, fy]), np.cumsum([len(r) for r in pieces])[:-1])
     polys = shapely.polygons([shapely.linearrings(r) for r in to_proj])
     polys = shapely.make_valid(polys)
     parts = [polys]
@@ -348,7 +447,101 @@ def buffer(geom: Any, radius_m: float) -> Any:
                              else out)
     polys_only = [g for g in shapely.get_parts(out) if g.geom_type == "Polygon"]
     result = shapely.union_all(polys_only) if len(polys_only) > 1 else polys_only[0]
-    return result
+    return _snap_to_radius(result, geom, radius_m)
+
+
+def buffer_vertex_errors(buf: Any, geom: Any, radius_m: float) -> np.ndarray:
+    """Signed relative error ``(d − r) / r`` of EVERY vertex of a buffer (all rings), with
+    ``d`` the geodesic distance (m) from the vertex to ``geom`` (negative inside a polygon)."""
+    xy = shapely.get_coordinates(buf)
+    res = nearest_on_geometry(xy[:, 1], xy[:, 0], geom)
+    d = res["distance_m"].to_numpy()
+    d = np.where(res["inside"].to_numpy(), -d, d)
+    return (d - radius_m) / radius_m
+
+
+def _snap_to_radius(buf: Any, geom: Any, radius_m: float) -> Any:
+    """Move every boundary vertex onto the exact geodesic distance ``radius_m`` from ``geom``.
+
+    The union of circles and strips (chords, a simplified source, the projection) leaves
+    vertices a little off the radius, worst where pieces meet. Each vertex is moved along
+    the geodesic from its nearest point on the (original) geometry to exactly ``radius_m``;
+    vertices where two parts of the geometry are equally near (concave corners) need a few
+    rounds, because moving away from one part can bring the vertex nearer to another. Moved
+    vertices can land on (or just past) a neighbour: such near-duplicates and hairline spikes
+    are dropped (vertices are only removed, never added, so every kept vertex is exact).
+    """
+    xy = shapely.get_coordinates(buf).copy()
+    todo = np.arange(len(xy))
+    prev = np.full((len(xy), 2), np.nan)  # the nearest point of the previous round
+    for _ in range(_SNAP_ROUNDS):
+        res = nearest_on_geometry(xy[todo, 1], xy[todo, 0], geom)
+        d = res["distance_m"].to_numpy()
+        off = (np.abs(d - radius_m) > radius_m * _SNAP_TOLERANCE) & ~res["inside"].to_numpy()
+        off &= d > 0
+        if not off.any():
+            break
+        todo = todo[off]
+        near = np.column_stack([res["nearest_lon"].to_numpy()[off],
+                                res["nearest_lat"].to_numpy()[off]])
+        before = prev[todo]
+        prev[todo] = near
+        known = np.isfinite(before[:, 0])
+        moved = np.zeros(len(todo), dtype=bool)
+        if known.any():  # the nearest part changed: a corner between two parts
+            k = np.flatnonzero(known)
+            apart = np.asarray(GEOD.inv(before[k, 0], before[k, 1], near[k, 0],
+                                        near[k, 1])[2], dtype=float)
+            k = k[apart > radius_m * 1e-6]
+            if len(k):
+                x, y, ok = _two_circle_point(before[k], near[k], xy[todo[k]], radius_m)
+                xy[todo[k[ok]], 0], xy[todo[k[ok]], 1] = x[ok], y[ok]
+                moved[k[ok]] = True
+        rest = ~moved  # radial: straight away from the nearest point, to the radius
+        az = GEOD.inv(near[rest, 0], near[rest, 1], xy[todo[rest], 0], xy[todo[rest], 1])[0]
+        x, y, _ = GEOD.fwd(near[rest, 0], near[rest, 1], az, np.full(int(rest.sum()), radius_m))
+        xy[todo[rest], 0], xy[todo[rest], 1] = x, y
+    snapped = shapely.transform(buf, lambda _xy: xy)
+    # near-duplicates and spikes narrower than 2e-5 of the radius (in degrees of latitude)
+    gap_deg = math.degrees(radius_m * 2e-5 / EARTH_RADIUS_M)
+    snapped = shapely.remove_repeated_points(snapped, tolerance=gap_deg)
+    if not snapped.is_valid:
+        snapped = shapely.simplify(snapped, tolerance=gap_deg, preserve_topology=False)
+    if not snapped.is_valid:  # last resort: repair, keep the polygons
+        snapped = shapely.make_valid(snapped)
+    parts = [g for g in shapely.get_parts(snapped) if g.geom_type == "Polygon" and g.area > 0]
+    return shapely.union_all(parts) if len(parts) > 1 else parts[0]
+
+
+def _two_circle_point(a: np.ndarray, b: np.ndarray, p: np.ndarray,
+                      radius_m: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Points at ``radius_m`` from both (lon, lat) ``a`` and ``b``, nearest the guesses ``p``.
+
+    Newton's method on the ellipsoid: the gradient of the geodesic distance from A at P is
+    the unit vector of the geodesic A→P's azimuth at P, so each step solves a 2×2 system in
+    local east/north metres and moves P by ``Geod.fwd``. Returns (lon, lat, converged).
+    """
+    px, py = p[:, 0].copy(), p[:, 1].copy()
+    ok = np.ones(len(p), dtype=bool)
+    for _ in range(6):
+        _, back_a, da = GEOD.inv(a[:, 0], a[:, 1], px, py)
+        _, back_b, db = GEOD.inv(b[:, 0], b[:, 1], px, py)
+        ua = np.radians(np.asarray(back_a, dtype=float) + 180.0)
+        ub = np.radians(np.asarray(back_b, dtype=float) + 180.0)
+        ae, an, be, bn = np.sin(ua), np.cos(ua), np.sin(ub), np.cos(ub)
+        det = ae * bn - an * be
+        ok &= np.abs(det) > 1e-4  # nearly tangent circles: no well-defined corner
+        safe = np.where(ok, det, 1.0)
+        ra = radius_m - np.asarray(da, dtype=float)
+        rb = radius_m - np.asarray(db, dtype=float)
+        de = (ra * bn - rb * an) / safe
+        dn = (ae * rb - be * ra) / safe
+        step = np.hypot(de, dn)
+        ok &= step < radius_m * 0.01  # a far jump means the guess was not near this corner
+        step = np.where(ok, step, 0.0)
+        px, py, _ = GEOD.fwd(px, py, np.degrees(np.arctan2(de, dn)), step)
+        px, py = np.asarray(px, dtype=float), np.asarray(py, dtype=float)
+    return px, py, ok
 
 
 def rings(geom: Any, radii_m: Any) -> list[Any]:

@@ -14,7 +14,8 @@
   (the handlers are installed only while a write is in progress, only in the main thread,
   and the previous handlers are restored afterwards); temporary files left by processes that
   were killed with SIGKILL are removed on the next write to the same folder;
-* ``path == "-"`` means standard output (text only).
+* ``path == "-"`` means standard output (text only); the text is spooled and printed when
+  the block succeeds, so a failing block prints nothing.
 
 Problems the user can fix (a missing or unwritable folder, a folder given as the file, an
 empty path, a name that is too long, a full disk) raise :class:`dashboard.errors.OutputError`
@@ -26,7 +27,6 @@ from __future__ import annotations
 import contextlib
 import errno
 import hashlib
-import io
 import os
 import re
 import secrets
@@ -34,6 +34,7 @@ import signal
 import socket
 import stat
 import sys
+import tempfile
 import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -49,6 +50,8 @@ CLEANUP_SIGNALS: tuple[int, ...] = tuple(
 
 _TEMP_RE = re.compile(r"^\.dash-([0-9a-f]{4})-(\d+)-[0-9a-f]{8}\.part$")
 _HOST_TAG = hashlib.sha1(socket.gethostname().encode("utf-8", "replace")).hexdigest()[:4]
+
+_SPOOL_BYTES = 16 * 1024 * 1024  # standard output is buffered in memory up to this, then disk
 
 _lock = threading.RLock()
 _active: set[str] = set()  # temporary files being written by this process
@@ -226,28 +229,6 @@ def _os_error(path: str, err: OSError) -> OutputError:
 _WRITE_ERRNOS = {errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EFBIG, errno.EIO}
 
 
-class _Unclosable(io.TextIOBase):
-    """Standard output as a text file whose ``close`` only flushes."""
-
-    def __init__(self, stream: IO[str]) -> None:
-        self._stream = stream
-
-    def write(self, s: str) -> int:  # type: ignore[override]
-        return self._stream.write(s)
-
-    def writelines(self, lines: Any) -> None:  # type: ignore[override]
-        self._stream.writelines(lines)
-
-    def flush(self) -> None:
-        self._stream.flush()
-
-    def writable(self) -> bool:
-        return True
-
-    def close(self) -> None:
-        self.flush()
-
-
 # ---------------------------------------------------------------------------- the API
 @contextlib.contextmanager
 def atomic_output(path: str | os.PathLike[str], *, binary: bool = False,
@@ -266,9 +247,15 @@ def atomic_output(path: str | os.PathLike[str], *, binary: bool = False,
         if binary:
             raise OutputError("Standard output ('-') takes text formats only; give a file "
                               "name for this format.")
-        out = _Unclosable(sys.stdout)
-        yield out
-        out.flush()
+        # spooled, so standard output too gets all or nothing (a failing block prints nothing)
+        spool = tempfile.SpooledTemporaryFile(max_size=_SPOOL_BYTES, mode="w+",  # noqa: SIM115
+                                              encoding="utf-8", newline=newline)
+        with spool:
+            yield spool
+            spool.seek(0)
+            while chunk := spool.read(1 << 20):
+                sys.stdout.write(chunk)
+            sys.stdout.flush()
         return
     target, mode = _check_target(text)
     if mode == "direct":

@@ -16,11 +16,16 @@ SHARED_NATURALEARTH_DIR = REPO_ROOT.parent / "shared" / "data" / "naturalearth"
 
 #: Ellipsoid used for every measurement (pyproj.Geod(ellps=...)).
 ELLIPSOID = "WGS84"
-METHOD = "WGS84 ellipsoid, geodesics via pyproj.Geod (GeographicLib algorithms, Karney 2013)"
+METHOD = ("WGS84 ellipsoid; geodesics by pyproj.Geod (GeographicLib algorithms, "
+          "C. F. F. Karney, J. Geodesy 87, 2013)")
 
 #: Kilometres per statute mile and per nautical mile (exact, international definitions).
 KM_PER_MILE = 1.609344
 KM_PER_NMI = 1.852
+
+#: Buffers and range rings: at most this many radii at once, each at most this many km.
+MAX_RADII = 8
+MAX_RADIUS_KM = 5000.0
 
 #: Largest uploaded/imported file accepted, in bytes.
 MAX_IMPORT_BYTES = 50 * 1024 * 1024

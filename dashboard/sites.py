@@ -96,7 +96,11 @@ def resolve_site(text: str) -> Site:
 
 @dataclass
 class DistanceResult:
-    """Geodesic distance between two sites, with bearings and the path for drawing."""
+    """Geodesic distance between two sites, with bearings and the path for drawing.
+
+    The bearings are NaN when the two sites are the same point (a direction is undefined
+    for a zero distance); :attr:`bearing_defined` says which case it is.
+    """
 
     origin: Site
     destination: Site
@@ -106,8 +110,16 @@ class DistanceResult:
     path: Any = field(repr=False)
     method: str = geodesy.METHOD
 
+    @property
+    def bearing_defined(self) -> bool:
+        """False when the distance is zero (same point): there is no direction."""
+        return bool(np.isfinite(self.initial_bearing_deg) and np.isfinite(self.final_bearing_deg))
+
     def to_dict(self) -> dict[str, Any]:
-        """The CLI's ``--json`` form."""
+        """The CLI's ``--json`` form (bearings null when the distance is zero)."""
+        def bearing(value: float) -> float | None:
+            return round(value, 6) if self.bearing_defined else None
+
         def end(s: Site) -> dict[str, Any]:
             return {"id": s.id, "name": s.name, "lat": s.lat, "lon": s.lon,
                     "uncertainty_km": s.uncertainty_km}
@@ -116,14 +128,17 @@ class DistanceResult:
                 "distance_km": round(self.distance_m / 1000, 6),
                 "distance_mi": round(self.distance_m / 1000 / KM_PER_MILE, 6),
                 "distance_nmi": round(self.distance_m / 1000 / KM_PER_NMI, 6),
-                "initial_bearing_deg": round(self.initial_bearing_deg, 6),
-                "final_bearing_deg": round(self.final_bearing_deg, 6),
+                "initial_bearing_deg": bearing(self.initial_bearing_deg),
+                "final_bearing_deg": bearing(self.final_bearing_deg),
                 "method": self.method}
 
 
 def measure_distance(a: Site, b: Site) -> DistanceResult:
-    """Geodesic distance (m), initial/final bearings (deg) and the path (≤ 1 km steps)."""
+    """Geodesic distance (m), initial/final bearings (deg; NaN for a zero distance) and the
+    path (≤ 1 km steps)."""
     dist, az1, az2 = geodesy.inverse(a.lat, a.lon, b.lat, b.lon)
+    if float(dist) == 0.0:
+        az1 = az2 = np.nan
     path = geodesy.geodesic_path(a.lat, a.lon, b.lat, b.lon, max_step_m=1000.0)
     return DistanceResult(a, b, float(dist), float(az1), float(az2), path)
 
@@ -133,7 +148,6 @@ def distance_matrix(sites: Sequence[Site]) -> pd.DataFrame:
     names = [s.name for s in sites]
     m = geodesy.distance_matrix([s.lat for s in sites], [s.lon for s in sites])
     return pd.DataFrame(m, index=names, columns=names)
-
 
 
 def nearest_site(lat: float, lon: float, kinds: Iterable[str] = ("place",)) -> tuple[Site, float]:
