@@ -104,15 +104,14 @@ def _border_note(entries: list[dict[str, Any]], measured_km: float, data: str) -
             "no published length can be confirmed or refuted with it.")
 
 
-def _constraint_outcome(spec: dict[str, Any]) -> tuple[str, str, str]:
+def _constraint_outcome(spec: dict[str, Any], ctx: Any) -> tuple[str, str, str]:
     """(constraint text, outcome line, verdict) of a claim stated as a place constraint."""
     from dashboard import constraints as cons
 
     place = resolve_site(spec["place"])
     c = cons.parse({**{k: v for k, v in spec.items() if k != "place"},
                     "source": "geodata/claims.json"}, place.id)
-    out = cons.evaluate(place.id, place.lat, place.lon, place.uncertainty_km, c,
-                        cons.Context.from_geodata(settings.GEODATA_DIR))
+    out = cons.evaluate(place.id, place.lat, place.lon, place.uncertainty_km, c, ctx)
     if out.outside_km <= 0:
         verdict = "consistent"
     elif out.disc_miss_km <= 0:
@@ -142,6 +141,7 @@ def check_claims(path: Path | None = None) -> list[ClaimResult]:
         raise DataError(f"Claims file {p} is not valid: {err}.") from None
     out = []
     site_readings: dict[str, list[dict[str, Any]]] = {}
+    ctx = None  # one constraints.Context for every claim: its geodesic buffers are shared
     for c in entries:
         km, used, note = _measure_claim(c["measure"])
         unit = c.get("unit", "km")
@@ -154,11 +154,15 @@ def check_claims(path: Path | None = None) -> list[ClaimResult]:
             verdict = NOT_TESTABLE
             note = _border_note(entries, km, used)
         elif c.get("constraint"):
-            ctext, check, verdict = _constraint_outcome(c["constraint"])
+            from dashboard import constraints as cons
+
+            ctx = ctx or cons.Context.from_geodata(settings.GEODATA_DIR)
+            ctext, check, verdict = _constraint_outcome(c["constraint"], ctx)
             site = c["constraint"]["place"]
             if site == "sabz-koh":
                 if site not in site_readings:
-                    site_readings[site] = [r.to_dict() for r in locate.readings(site)]
+                    site_readings[site] = [r.to_dict()
+                                           for r in locate.readings(site, context=ctx)]
                 readings = site_readings[site]
                 note = " ".join(filter(None, [note, "Both readings of the Panjgur distance: " + (
                     "; ".join(f"{r['reading']} {r['area_km2']:,.0f} km² "

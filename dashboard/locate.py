@@ -100,15 +100,18 @@ def _describe(c: Any) -> str:
     return f"inside {c.iso_3166_2}"
 
 
-def locate(constraints: Sequence[Any]) -> LocateResult:
+def locate(constraints: Sequence[Any], *, context: Any = None) -> LocateResult:
     """Intersect geodesic rings (FromSite), bands (FromBorder), provinces (Within) and
-    catalogue constraints (dashboard.constraints.Constraint: within, distance_to, near)."""
+    catalogue constraints (dashboard.constraints.Constraint: within, distance_to, near).
+
+    ``context`` (a constraints.Context) lets several calls share its cached buffers.
+    """
     from dashboard import constraints as cons
 
     if not constraints:
         raise BadParameter("Give at least one constraint.")
     region = None
-    ctx = None
+    ctx = context
     for c in constraints:
         if isinstance(c, cons.Constraint):
             ctx = ctx or cons.Context.from_geodata(settings.GEODATA_DIR)
@@ -241,8 +244,8 @@ def catalogue_readings(place_id: str) -> dict[str, tuple[Any, ...]]:
     return out
 
 
-def readings(site: str = "sabz-koh",
-             variants: dict[str, tuple[Any, ...]] | None = None) -> list[Reading]:
+def readings(site: str = "sabz-koh", variants: dict[str, tuple[Any, ...]] | None = None, *,
+             context: Any = None) -> list[Reading]:
     """Each reading's candidate region and the share of it inside the site's catalogue disc.
 
     Without ``variants`` the readings come from the place's catalogue constraints (the same
@@ -255,9 +258,10 @@ def readings(site: str = "sabz-koh",
         variants = catalogue_readings(s.id) or (SABZ_KOH_READINGS if s.id == "sabz-koh" else {})
     if not variants:
         raise BadParameter(f"{s.name} has no location constraints to read.")
+    context = context or cons.Context.from_geodata(settings.GEODATA_DIR)
     out = []
     for name, cs in variants.items():
-        res = locate(cs)
+        res = locate(cs, context=context)
         band_area = band_share = None
         band = PANJGUR_DISTRICT_LAT if s.id == "sabz-koh" else None
         if res.area_km2 > 0:
