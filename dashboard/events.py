@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import gc
 import io
 import json
 import math
@@ -25,6 +26,7 @@ from typing import Any
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from dashboard import settings
 from dashboard.errors import DataError
@@ -149,6 +151,13 @@ def _as_list(value: Any) -> list[str]:
     return [p.strip() for p in text.replace(";", "\n").splitlines() if p.strip()]
 
 
+def _arrow_text(array: pa.Array) -> pd.Series:
+    """An Arrow string array as a pandas text Series (no Python objects in between)."""
+    out = array.to_pandas()
+    return out if pd.api.types.is_string_dtype(out.dtype) and out.dtype != object \
+        else out.astype("str")
+
+
 def _text(values: pd.Series) -> pd.Series:
     """Text column: missing → "", anything else ``str(value)`` (vectorised for text dtypes)."""
     if pd.api.types.is_string_dtype(values.dtype) and values.dtype != object:
@@ -191,13 +200,16 @@ def normalise(df: pd.DataFrame) -> gpd.GeoDataFrame:
     if "category" not in src.columns and "layer" in src.columns:  # files written before 0.2
         src = src.rename(columns={"layer": "category"})
     out: dict[str, Any] = {}
+    empty_text = _arrow_text(pa.nulls(n, pa.string()).fill_null(""))  # shared (copy on write)
     for col in EVENT_COLUMNS:
         if col in src.columns:
             out[col] = src[col]
         elif col in TEXT_COLUMNS:
-            out[col] = pd.Series([""] * n, dtype="str")
-        else:
+            out[col] = empty_text
+        elif col in ("event_date", "sources"):
             out[col] = pd.Series([None] * n, dtype=object)
+        else:
+            out[col] = pd.Series(np.full(n, np.nan))
     out["event_date"] = _dates(out["event_date"])
     for col in ("latitude", "longitude"):
         out[col] = pd.to_numeric(out[col], errors="coerce").astype(float)
@@ -209,14 +221,31 @@ def normalise(df: pd.DataFrame) -> gpd.GeoDataFrame:
     for col in COUNT_COLUMNS:
         out[col] = pd.to_numeric(out[col], errors="coerce").astype(float)
     unc = pd.to_numeric(out["uncertainty_km"], errors="coerce").astype(float)
-    default = out["geo_precision"].map(precision_radius_km).astype(float)
+    geo = out["geo_precision"].to_numpy(dtype=float, na_value=np.nan)
+    default = pd.Series(np.select([geo == k for k in PRECISION_RADIUS_KM],
+                                  list(PRECISION_RADIUS_KM.values()), PRECISION_RADIUS_KM[3]))
     out["uncertainty_km"] = unc.where(np.isfinite(unc) & (unc >= 0), default)
     for col in TEXT_COLUMNS:
         out[col] = _text(out[col])
-    derived = out["event_type"].map(ACLED_CATEGORY).fillna("other").astype("str")
+    codes, kinds = pd.factorize(out["event_type"])
+    lookup = pa.array([ACLED_CATEGORY.get(str(k), "other") for k in kinds] + ["other"])
+    derived = _arrow_text(lookup.take(pa.array(np.where(codes < 0, len(kinds), codes))))
     out["category"] = out["category"].where(out["category"] != "", derived)
-    out["sources"] = pd.Series([_as_list(v) for v in out["sources"]], dtype=object)
-    frame = pd.DataFrame({col: out[col].reset_index(drop=True) for col in EVENT_COLUMNS})
+    collect = gc.isenabled()
+    gc.disable()  # a million new lists would trigger many full collections
+    try:
+        if "sources" in src.columns:
+            given = out["sources"].tolist()
+            lists = [_as_list(v) if v is not None and not (isinstance(v, str) and not v)
+                     else [] for v in given]
+        else:
+            lists = [[] for _ in range(n)]
+        out["sources"] = pd.Series(lists, dtype=object)
+    finally:
+        if collect:
+            gc.enable()
+    frame = pd.DataFrame({col: out[col].reset_index(drop=True) for col in EVENT_COLUMNS},
+                         copy=False)
     geometry = gpd.points_from_xy(frame["longitude"], frame["latitude"], crs="EPSG:4326")
     return gpd.GeoDataFrame(frame, geometry=geometry, crs="EPSG:4326")
 

@@ -32,6 +32,7 @@ import tempfile
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from operator import methodcaller
 from pathlib import Path
 from typing import Any
 
@@ -223,11 +224,17 @@ def _dates(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _numbers_from_text(text: pd.Series) -> tuple[np.ndarray, np.ndarray]:
-    t = text.astype("str").str.strip()
+    t = text.astype("str").str.strip().str.replace("\u2212", "-", regex=False)
     given = (t != "").fillna(False).to_numpy(bool)
-    t = t.str.replace("\u2212", "-", regex=False)
-    num = pd.to_numeric(t.where(given, "nan"), errors="coerce")
-    return np.asarray(num, dtype=float), given
+    t = t.where(given)  # empty → missing
+    try:  # Arrow's parser: fast, and the same numbers as pandas for any valid text
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        cast = pc.cast(pa.array(t.array), pa.float64())
+        return np.asarray(cast.to_numpy(zero_copy_only=False), dtype=float), given
+    except Exception:  # some text is not a number (or no Arrow): pandas marks each one NaN
+        return np.asarray(pd.to_numeric(t, errors="coerce"), dtype=float), given
 
 
 def _floats(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
@@ -349,21 +356,61 @@ def _country(name: str) -> _Country | None:
 
 
 # ------------------------------------------------------------------------------ validation
-def _derived_ids(frame: pd.DataFrame, idx: np.ndarray, dates: np.ndarray, lats: np.ndarray,
-                 lons: np.ndarray) -> list[str]:
-    """Stable ids for rows without one: a hash of date, coordinates, type, actor and notes."""
-    def col(name: str) -> list[str]:
-        if name not in frame.columns:
-            return [""] * len(idx)
-        return ["" if _is_missing(v) else str(v) for v in frame[name].to_numpy(object)[idx]]
+def _float_text(values: np.ndarray) -> Any:
+    """Python's ``repr`` of each float as an Arrow string array (vectorised; the few values
+    Arrow writes differently — whole numbers, exponents — go through ``repr``)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
 
-    days = np.datetime_as_string(dates[idx], unit="D")
-    out = []
-    for d, la, lo, et, ac, no in zip(days, lats[idx], lons[idx], col("event_type"),
-                                     col("actor1"), col("notes"), strict=True):
-        key = "|".join((str(d), repr(float(la)), repr(float(lo)), et, ac, no))
-        out.append("USR-" + hashlib.sha256(key.encode("utf-8")).hexdigest()[:12])
-    return out
+    text = pc.cast(pa.array(values, pa.float64()), pa.string())
+    with np.errstate(invalid="ignore"):
+        mag = np.abs(values)
+        odd = ~np.isfinite(values) | (values == np.floor(values)) | (mag < 1e-4) | (mag >= 1e16)
+    if odd.any():
+        fixed = text.to_numpy(zero_copy_only=False).astype(object)
+        fixed[odd] = [repr(float(v)) for v in values[odd]]
+        text = pa.array(fixed, pa.string())
+    return text
+
+
+def _derived_ids(frame: pd.DataFrame, idx: np.ndarray, dates: np.ndarray, lats: np.ndarray,
+                 lons: np.ndarray) -> Any:
+    """Stable ids (an Arrow string array) for rows without one: "USR-" and 12 hex digits of
+    the SHA-256 of date, coordinates (Python's float text), event type, actor and notes
+    joined by "|"."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    def text(name: str) -> Any:
+        if name not in frame.columns:
+            return pa.array([""] * len(idx), pa.string())
+        values = frame[name].iloc[idx].reset_index(drop=True)
+        if values.dtype == object:
+            values = values.map(lambda v: "" if _is_missing(v) else str(v))
+        return pa.array(values.fillna("").astype("str").to_numpy(object), pa.string()) \
+            if values.dtype == object else pa.array(values.fillna("").array, pa.string())
+
+    days = pc.cast(pa.array(dates[idx]).cast(pa.date32()), pa.string())
+    keys = pc.binary_join_element_wise(days, _float_text(lats[idx]), _float_text(lons[idx]),
+                                       text("event_type"), text("actor1"), text("notes"), "|")
+    digests = pa.array(map(methodcaller("hexdigest"), map(
+        hashlib.sha256, map(methodcaller("encode", "utf-8", "surrogatepass"), keys.to_pylist()))),
+        pa.string(), size=len(idx))
+    return pc.binary_join_element_wise("USR-", pc.utf8_slice_codeunits(digests, 0, 12), "")
+
+
+class _Lazy:
+    """A column's raw values for reasons, turned into an array only when a row is rejected."""
+
+    def __init__(self, values: pd.Series | None) -> None:
+        self.values, self.array = values, None
+
+    def __getitem__(self, i: int) -> Any:
+        if self.values is None:
+            return None
+        if self.array is None:
+            self.array = self.values.to_numpy(object)
+        return self.array[i]
 
 
 class _Checker:
@@ -394,8 +441,8 @@ def _validate(frame: pd.DataFrame, rows: np.ndarray, label: str,
     n = len(frame)
     chk = _Checker(np.asarray(rows), label)
 
-    def raw(col: str) -> np.ndarray:
-        return frame[col].to_numpy(object) if col in frame.columns else np.full(n, None)
+    def raw(col: str) -> _Lazy:
+        return _Lazy(frame[col] if col in frame.columns else None)
 
     if csv_text:
         for col in _STORED_TEXT:
@@ -473,18 +520,18 @@ def _validate(frame: pd.DataFrame, rows: np.ndarray, label: str,
 
     # plausibility: the point lies in (or within 50 km of) its country
     if "country" in frame.columns:
-        names = frame["country"].astype("str").fillna("").str.strip()
-        keys = names.str.casefold().to_numpy(object)
-        shown_names = names.to_numpy(object)
-        alive = chk.alive.copy()
+        names = raw("country")
+        keys = frame["country"].fillna("").astype("str").str.strip().str.casefold()
+        codes, uniques = pd.factorize(keys)
+        codes = np.asarray(codes)
         tol = COUNTRY_TOLERANCE_KM * 1000.0
-        for key in pd.unique(keys[alive]):
-            if not key:
-                continue
-            shape = _country(str(key))
+        present = np.unique(codes[chk.alive & (codes >= 0)])
+        for code in present:
+            key = str(uniques[code])
+            shape = _country(key) if key else None
             if shape is None:
                 continue
-            idx = np.flatnonzero(alive & (keys == key))
+            idx = np.flatnonzero(chk.alive & (codes == code))
             far = np.zeros(n, bool)
             far[idx] = shape.far(lat[idx], lon[idx], tol)
 
@@ -493,30 +540,36 @@ def _validate(frame: pd.DataFrame, rows: np.ndarray, label: str,
                 hint = ("latitude and longitude look swapped" if swapped
                         else "check the coordinates or the country")
                 return (f"{lat[i]:g},{lon[i]:g} is more than {COUNTRY_TOLERANCE_KM:g} km outside "
-                        f"{shown_names[i]}; {hint}")
+                        f"{str(names[i]).strip()}; {hint}")
             chk.reject(far, why)
 
-    # ids: given or derived; each id once per file
-    ids = (frame["event_id_cnty"].astype("str").fillna("").str.strip().to_numpy(object)
-           if "event_id_cnty" in frame.columns else np.full(n, "", dtype=object))
-    todo = np.flatnonzero(chk.alive & (ids == ""))
+    # ids: given (verbatim; blank → derived); each id once per file
+    ids = (frame["event_id_cnty"].fillna("").astype("str") if "event_id_cnty" in frame.columns
+           else pd.Series([""] * n, dtype="str"))
+    blank_id = (ids.str.strip() == "").to_numpy(bool)
+    todo = np.flatnonzero(chk.alive & blank_id)
     if len(todo):
-        ids[todo] = _derived_ids(frame, todo, stamps, lat, lon)
+        filled = ids.to_numpy(object) if len(todo) < n else np.full(n, "", dtype=object)
+        filled[todo] = _derived_ids(frame, todo, stamps, lat, lon).to_numpy(
+            zero_copy_only=False)
+        ids = pd.Series(filled, dtype="str")
+        del filled
     alive_idx = np.flatnonzero(chk.alive)
-    alive_ids = pd.Series(ids[alive_idx])
-    dup = alive_ids.duplicated(keep="first").to_numpy()
+    alive_ids = ids.iloc[alive_idx].reset_index(drop=True)
+    dup = alive_ids.duplicated(keep="first").to_numpy(bool)
     if dup.any():
-        first_row = dict(zip(alive_ids[~dup], chk.rows[alive_idx[~dup]], strict=True))
+        firsts = alive_ids[~dup]
+        first_row = dict(zip(firsts.tolist(), chk.rows[alive_idx[~dup]].tolist(), strict=True))
         mask = np.zeros(n, bool)
         mask[alive_idx[dup]] = True
-        chk.reject(mask, lambda i: f"event id {_shown(ids[i])} repeats {label} "
-                   f"{first_row[ids[i]]}")
+        chk.reject(mask, lambda i: f"event id {_shown(ids.iloc[i])} repeats {label} "
+                   f"{first_row[ids.iloc[i]]}")
 
     keep = np.flatnonzero(chk.alive)
     accepted = frame.iloc[keep].reset_index(drop=True)
     accepted["event_date"] = pd.Series(stamps[keep], dtype="datetime64[ns]")
     accepted["latitude"], accepted["longitude"] = lat[keep], lon[keep]
-    accepted["event_id_cnty"] = pd.Series(ids[keep], dtype="str")
+    accepted["event_id_cnty"] = ids.iloc[keep].reset_index(drop=True)
     for col in (*model.COUNT_COLUMNS, *PRECISION_COLUMNS, *OTHER_INT_COLUMNS, "uncertainty_km"):
         if col in accepted.columns:
             accepted[col] = _floats(accepted[col])[0]
@@ -603,10 +656,50 @@ def _parse_csv(text: str, delimiter: str, names: int | None = None) -> tuple[pd.
     return frame, skipped
 
 
-def _read_csv(text: str, suffix: str = ".csv") -> ImportResult:
+def _parse_csv_arrow(data: bytes, delimiter: str, width: int) -> pd.DataFrame | None:
+    """The same records as :func:`_parse_csv`, read by Arrow's multi-threaded RFC 4180 parser;
+    None when this fast path does not apply (a record with another number of fields, an odd
+    number of quote characters, a field longer than a parse block) — the caller then uses
+    pandas' parser, which handles those cases record by record."""
+    if data.count(b'"') % 2:
+        return None
+    try:
+        import pyarrow as pa
+        import pyarrow.csv as pcsv
+    except ImportError:
+        return None
+    odd: list[Any] = []
+
+    def invalid(row: Any) -> str:
+        odd.append(row)
+        return "skip"
+
+    names = [f"f{i}" for i in range(width)]
+    try:
+        table = pcsv.read_csv(
+            pa.BufferReader(data),
+            read_options=pcsv.ReadOptions(column_names=names, block_size=4 << 20),
+            parse_options=pcsv.ParseOptions(
+                delimiter=delimiter, quote_char='"', double_quote=True, escape_char=False,
+                newlines_in_values=True, ignore_empty_lines=False, invalid_row_handler=invalid),
+            convert_options=pcsv.ConvertOptions(
+                column_types=dict.fromkeys(names, pa.string()), strings_can_be_null=False,
+                quoted_strings_can_be_null=False))
+    except Exception:  # e.g. a field longer than a block: pandas' parser has no such limit
+        return None
+    if odd:
+        return None
+    frame = table.to_pandas()
+    frame.columns = list(range(width))
+    return frame
+
+
+def _read_csv(text: str, suffix: str = ".csv", data: bytes | None = None) -> ImportResult:
     csv.field_size_limit(max(csv.field_size_limit(), settings.MAX_IMPORT_BYTES + 1))
     delimiter, header = _choose_delimiter(text, suffix)
-    frame, skipped = _parse_csv(text, delimiter)
+    fast = _parse_csv_arrow(text.encode("utf-8") if data is None else data, delimiter,
+                            len(header))
+    frame, skipped = (fast, []) if fast is not None else _parse_csv(text, delimiter)
     width = frame.shape[1]
     too_long: dict[int, int] = {}
     if skipped:  # records with more fields than the header: read again, wide enough for all
@@ -836,7 +929,8 @@ def import_bytes(data: bytes, filename: str) -> ImportResult:
             text = _decode(data)
             if not text.strip():
                 raise ImportRejected("The file is empty.")
-            return _read_csv(text, suffix)
+            utf8 = data if not data.startswith((b"\xff\xfe", b"\xfe\xff")) else None
+            return _read_csv(text, suffix, utf8)
     raise ImportRejected(f"Unknown file type {suffix or '(no extension)'!r}; use .csv, "
                          ".geojson/.json or .gpkg.")
 
