@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import geopandas as gpd
+import pandas as pd
 import shapely
 from shapely.geometry import LineString
 
@@ -132,16 +133,37 @@ def load_countries(geodata_dir: Path | None = None) -> gpd.GeoDataFrame:
 
 
 def load_provinces(geodata_dir: Path | None = None) -> gpd.GeoDataFrame:
-    """Provinces: ``iso_3166_2``, ``name``, ``name_local``, ``country_iso_a3``, ``country``."""
+    """Provinces, one row per ISO 3166-2 code: ``iso_3166_2``, ``name`` (display name, unique
+    within a country, e.g. "Sanaa (city)" / "Sanaa Governorate"), ``name_en`` and ``name_ne``
+    (Natural Earth's names), ``name_local``, ``country_iso_a3``, ``country``."""
     gdf = load_layer("provinces", geodata_dir)
     _require_columns(gdf, "provinces", ["iso_3166_2", "name", "name_local", "country_iso_a3"])
+    if gdf["iso_3166_2"].duplicated().any():
+        dup = gdf.loc[gdf["iso_3166_2"].duplicated(), "iso_3166_2"].iloc[0]
+        raise LayerError(f"Layer 'provinces' has the code {dup} twice; rebuild with "
+                         "scripts/build_geodata.py.")
     return gdf
+
+
+def province(code: str, geodata_dir: Path | None = None) -> pd.Series:
+    """The province row (with its geometry) for an ISO 3166-2 code such as ``PK-BA``
+    (case-insensitive); LayerError naming close codes when there is none."""
+    prov = load_provinces(geodata_dir)
+    key = str(code).strip().upper()
+    hit = prov.loc[prov["iso_3166_2"].str.upper() == key]
+    if hit.empty:
+        prefix = key.split("-")[0]
+        near = sorted(c for c in prov["iso_3166_2"] if c.startswith(prefix + "-"))
+        hint = f" (codes of that country: {', '.join(near)})" if near else ""
+        raise LayerError(f"No province has the ISO 3166-2 code {code!r}{hint}.")
+    return hit.iloc[0]
 
 
 def load_places(geodata_dir: Path | None = None) -> gpd.GeoDataFrame:
     """Named places: ``id``, ``name``, ``alt_names`` (list), ``lat``, ``lon`` (degrees),
-    ``uncertainty_km``, ``admin1``, ``admin1_name``, ``country_iso_a3``, ``kind``,
-    ``source``, ``note`` and a Point geometry (lon, lat)."""
+    ``uncertainty_km``, ``admin1`` (ISO 3166-2), ``admin1_name``, ``country_iso_a3``, ``kind``,
+    ``source``, ``note``, ``constraints`` (list of location-constraint dicts, see
+    dashboard/constraints.py) and a Point geometry (lon, lat)."""
     gdf = load_layer("places", geodata_dir)
     _require_columns(
         gdf, "places", ["id", "name", "alt_names", "lat", "lon", "uncertainty_km", "source"]

@@ -255,3 +255,26 @@ def test_core_import_leaves_streamlit_and_folium_out():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+def test_province_lookup_by_code_only():
+    row = layers.province("pk-ba")
+    assert row["iso_3166_2"] == "PK-BA" and row["name"] == "Balochistan"
+    assert row.geometry.contains(Point(64.1, 26.9667))  # Panjgur
+    assert layers.province("YE-SN")["name"] == "Sanaa Governorate"
+    with pytest.raises(LayerError, match=r"'YE-XX'.*YE-SA") as info:
+        layers.province("YE-XX")
+    assert "\n" not in str(info.value)
+    with pytest.raises(LayerError, match="Sanaa"):
+        layers.province("Sanaa")  # a name is not a code
+
+
+def test_duplicate_province_codes_are_refused(tmp_path: Path):
+    feats = [{"type": "Feature", "properties": {"iso_3166_2": "XX-01", "name": n,
+                                                "name_local": "x", "country_iso_a3": "XXX"},
+              "geometry": {"type": "Polygon", "coordinates": [[[0, 0], [1, 0], [1, 1], [0, 0]]]}}
+             for n in ("A", "B")]
+    (tmp_path / "provinces.geojson").write_text(
+        json.dumps({"type": "FeatureCollection", "features": feats}), encoding="utf-8")
+    with pytest.raises(LayerError, match="XX-01 twice"):
+        layers.load_provinces(tmp_path)
