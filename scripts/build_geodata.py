@@ -633,9 +633,11 @@ def main(argv: list[str] | None = None) -> int:
                     f"input folder {input_dir} does not exist: the Natural Earth inputs ship in "
                     "shared/data/naturalearth beside this repository, so pass that folder with "
                     f"--input DIR (or set {INPUT_ENV}=DIR), or fetch them with --download")
+            regional = input_path(input_dir, "admin1").name.endswith(".region.geojson")
             manifest = build(input_dir, args.output,
                              "regional cut of lon 24..80, lat 8..44 + Switzerland "
-                             "(shared/data/naturalearth)")
+                             "(as shipped in shared/data/naturalearth)" if regional
+                             else "whole-world Natural Earth GeoJSON files")
     except BuildError as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
