@@ -1,14 +1,14 @@
 """Streamlit page: the Iran–Pakistan border crisis of January 2024 on a map (``make run``).
 
-Thin on purpose: widgets → core calls (layers, events, analysis, importers) → layer specs
-(page_layers/mapview) → streamlit-folium. The base map never changes; everything else is
-sent as feature groups, so toggles, dates and measurements do not reload the map.
+Thin on purpose: widgets → one event filter (filters.EventFilter) → core calls (layers, events,
+analysis, store) → layer specs (page_layers/mapview) → streamlit-folium. The base map never
+changes; everything else is sent as feature groups, so toggles, dates and measurements do not
+reload the map. Play runs in the browser (static/dash/timeplay.js), never as server reruns.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import time
 
 import folium
 import streamlit as st
@@ -16,14 +16,16 @@ from streamlit_folium import st_folium
 
 from dashboard import mapview, page_data, page_events, page_io, page_layers, page_state, page_tools
 from dashboard.errors import DashboardError
+from dashboard.escape import md_escape
 
 TITLE = "Iran–Pakistan border crisis, January 2024"
 MAP_HEIGHT = 620
 BASEMAP_LABELS = dict(zip(page_state.BASEMAPS, page_layers.TILE_CHOICES, strict=True))
-PLAY_SECONDS = 1.0
 # Static page CSS (no data in it): tighter top padding so the map shows without scrolling.
 _CSS = ("<style>[data-testid=stMainBlockContainer]{padding-top:2.2rem;padding-bottom:1rem}"
         "h1{font-size:1.8rem !important}</style>")
+_FILTER_KEYS = {"f_event_types": "event_types", "f_sub_event_types": "sub_event_types",
+                "f_countries": "countries"}
 
 
 def _init_state(types: list[str], d0: dt.date, d1: dt.date) -> None:
@@ -38,9 +40,14 @@ def _init_state(types: list[str], d0: dt.date, d1: dt.date) -> None:
         for t in types:
             ss[f"type_{t}"] = vs.types is None or t in vs.types
         ss["dates"] = (vs.start or d0, vs.end or d1)
+        for key, attr in _FILTER_KEYS.items():
+            ss[key] = list(getattr(vs, attr))
+        ss["f_actor"] = vs.actor
+        ss["f_min_fat"] = int(vs.min_fatalities)
         ss["_initial"] = {"a": vs.site_a, "b": vs.site_b, "matrix": vs.matrix,
-                          "buf": vs.buffer_target, "radii": vs.radii_km}
-        ss["view"] = page_events.border_view()
+                          "buf": vs.buffer_target, "radii": vs.radii_km, "tab": vs.tab}
+        view = page_events.border_view()
+        ss["view"] = (vs.center or view[0], vs.zoom or view[1])
         ss["_initialised"] = True
     for t in types:  # types that appear later (uploads) start switched on
         ss.setdefault(f"type_{t}", True)
@@ -56,20 +63,12 @@ def _step(days: int, d0: dt.date, d1: dt.date) -> None:
     else:
         hi = min(max(hi + dt.timedelta(days=days), lo), d1)
     st.session_state["dates"] = (lo, hi)
-    st.session_state["playing"] = False
-
-
-def _toggle_play() -> None:
-    ss = st.session_state
-    ss["playing"] = not ss.get("playing", False)
-    if ss["playing"]:
-        lo, _ = ss["dates"]
-        ss["dates"] = (lo, lo)
 
 
 def _fit(kind: str, events: object) -> None:
     ss = st.session_state
     ss["view"] = page_events.border_view() if kind == "border" else page_events.events_view(events)
+    ss["_view_set"] = True
 
 
 def _sidebar(types: list[str], d0: dt.date, d1: dt.date, events: object) -> None:
@@ -81,18 +80,30 @@ def _sidebar(types: list[str], d0: dt.date, d1: dt.date, events: object) -> None
                  help="Online backgrounds load tiles from the internet; the vector land "
                       "basemap is served by this app and works offline.")
     sb.header("Event types")
-    for t in types:
-        sb.checkbox(page_layers.event_style(t, types).label, key=f"type_{t}")
+    for t in types:  # labels can come from uploaded data: plain text, never Markdown
+        sb.checkbox(md_escape(page_layers.event_style(t, types).label), key=f"type_{t}")
+    ss = st.session_state
+    active = any(ss.get(k) for k in (*_FILTER_KEYS, "f_actor", "f_min_fat"))
+    with sb.expander("More filters: ACLED type, country, actor, fatalities", expanded=active):
+        st.multiselect("ACLED event type", page_events.choices(events, "event_type"),
+                       key="f_event_types", placeholder="Any")
+        st.multiselect("ACLED sub-event type", page_events.choices(events, "sub_event_type"),
+                       key="f_sub_event_types", placeholder="Any")
+        st.multiselect("Country", page_events.choices(events, "country"), key="f_countries",
+                       placeholder="Any")
+        st.text_input("Actor contains", key="f_actor", max_chars=100,
+                      help="Matches actor 1, actor 2 and associated actors, ignoring case.")
+        st.number_input("Minimum fatalities", min_value=0, max_value=1_000_000, step=1,
+                        key="f_min_fat", help="0 keeps events with unknown fatalities too.")
     sb.header("Dates")
     sb.slider("Date range", min_value=d0, max_value=d1, key="dates", format="D MMM YYYY")
-    c1, c2, c3 = sb.columns(3)
+    c1, c2 = sb.columns(2)
     c1.button("◀ Day", key="step_back", on_click=_step, args=(-1, d0, d1), width="stretch",
               help="End date one day earlier")
-    playing = st.session_state.get("playing", False)
-    c2.button("⏸ Pause" if playing else "▶ Play", key="play", on_click=_toggle_play,
-              width="stretch", help="Walk through the days from the start date")
-    c3.button("Day ▶", key="step_fwd", on_click=_step, args=(1, d0, d1), width="stretch",
+    c2.button("Day ▶", key="step_fwd", on_click=_step, args=(1, d0, d1), width="stretch",
               help="End date one day later")
+    sb.caption("To animate, use Play on the map: it walks a window of days through the "
+               "events in this range.")
     sb.header("View")
     c1, c2 = sb.columns(2)
     c1.button("Fit border", key="fit_border", on_click=_fit, args=("border", events),
@@ -101,8 +112,18 @@ def _sidebar(types: list[str], d0: dt.date, d1: dt.date, events: object) -> None
               width="stretch")
 
 
+def _event_filter(types: list[str]) -> page_events.filters.EventFilter:
+    ss = st.session_state
+    return page_events.event_filter(
+        ss["dates"][0], ss["dates"][1], [t for t in types if ss.get(f"type_{t}")],
+        ss.get("f_event_types") or [], ss.get("f_sub_event_types") or [],
+        ss.get("f_countries") or [], ss.get("f_actor") or "", ss.get("f_min_fat") or 0)
+
+
 def _map_specs(view_events: object, types_on: list[str], types: list[str],
-               below: list[dict], above: list[dict]) -> list[dict]:
+               results: list[dict], above: list[dict]) -> list[dict]:
+    """Layer specs, bottom to top: tiles, static layers, results (buffers, regions), places,
+    events, legend, then the measured path and the selected event."""
     ss = st.session_state
     specs = []
     tiles = page_layers.tiles_group(ss["basemap"])
@@ -111,11 +132,11 @@ def _map_specs(view_events: object, types_on: list[str], types: list[str],
     for key in ("basemap", "provinces", "countries", "border"):
         if ss[f"layer_{key}"]:
             specs.append(page_data.static_spec(key))
-    specs += below
+    specs += results
     if ss["layer_places"]:
         specs.append(page_data.static_spec("places", discs=ss["layer_discs"]))
     specs += page_layers.event_groups(view_events, types_on, discs=ss["layer_discs"])
-    specs.append(page_layers.event_legend(types))
+    specs.append(page_layers.event_legend(types, measured=bool(above)))
     return specs + above
 
 
@@ -129,6 +150,7 @@ def _current_state(types: list[str]) -> page_state.ViewState:
     except ValueError:
         radii = ()
     listed = ss.get("measure_mode") != page_tools.CLICK_MODE
+    center, zoom = _browser_view()
     return page_state.ViewState(
         layers=tuple(k for k in page_state.LAYERS if ss.get(f"layer_{k}")),
         basemap=by_label.get(ss.get("basemap"), "vector"),
@@ -139,7 +161,23 @@ def _current_state(types: list[str]) -> page_state.ViewState:
         matrix=tuple(sites[m] for m in ss.get("matrix_sites", []) if m in sites),
         buffer_target=targets.get(ss.get("buffer_target") or "", ""),
         radii_km=radii,
+        event_types=tuple(ss.get("f_event_types") or ()),
+        sub_event_types=tuple(ss.get("f_sub_event_types") or ()),
+        countries=tuple(ss.get("f_countries") or ()),
+        actor=(ss.get("f_actor") or "").strip(), min_fatalities=int(ss.get("f_min_fat") or 0),
+        tab=ss.get("tab") if ss.get("tab") in page_state.TABS else page_state.TABS[0],
+        center=center, zoom=zoom,
     )
+
+
+def _browser_view() -> tuple[tuple[float, float] | None, int | None]:
+    """Centre and zoom for the permalink: the browser writes them into the URL as the map
+    moves (static/dash/timeplay.js), unless the page itself just moved the map."""
+    ss = st.session_state
+    if ss.pop("_view_set", False):
+        return ss["view"]
+    vs = page_state.from_query(st.query_params.to_dict())
+    return vs.center, vs.zoom
 
 
 def _page() -> None:
@@ -151,17 +189,19 @@ def _page() -> None:
     _sidebar(types, d0, d1, events)
 
     types_on = [t for t in types if ss.get(f"type_{t}")]
-    view_events = page_events.filter_events(events, types_on, ss["dates"])
+    view_events = page_events.filters.apply(events, _event_filter(types))
     table = page_events.event_table(view_events, types)
     highlight = page_events.selected_event(table, view_events)
 
     map_col, tool_col = st.columns([5, 2], gap="medium")
     with tool_col:
-        tabs = st.tabs(["Measure", "Buffers", "Claims", "Data"])
+        tabs = st.tabs(list(page_state.TABS), key="tab", on_change="rerun",
+                       default=ss["_initial"].get("tab") or page_state.TABS[0])
         with tabs[0]:
             measured = page_tools.measure_panel(ss["_initial"])
         with tabs[1]:
-            buffers = page_tools.buffer_panel(events, page_data.layer("places"), ss["_initial"])
+            buffers = page_tools.buffer_panel(view_events, page_data.layer("places"),
+                                              ss["_initial"])
         with tabs[2]:
             claims = page_tools.claims_panel()
         with tabs[3]:
@@ -169,29 +209,23 @@ def _page() -> None:
     specs = _map_specs(view_events, types_on, types, buffers + claims, measured + highlight)
     with tool_col, tabs[3]:
         page_io.download_section(view_events, specs, ss["view"])
+        page_io.batches_section()
     with map_col:
         st.caption(page_events.summary_line(view_events, events, ss["dates"]))
-        clicking = ss.get("measure_mode") == page_tools.CLICK_MODE
         center, zoom = ss["view"]
-        out = st_folium(
-            mapview.base_map(), key="map", height=MAP_HEIGHT, use_container_width=True,
+        st_folium(
+            mapview.base_map(), key=page_tools.MAP_KEY, on_change=page_tools.on_map_change,
+            height=MAP_HEIGHT, use_container_width=True,
             feature_group_to_add=[page_layers.to_group(s) for s in specs],
             layer_control=folium.LayerControl(collapsed=True), center=center, zoom=zoom,
-            returned_objects=["last_clicked"] if clicking else [],
+            # Constant on purpose: streamlit-folium reads returned_objects only when the
+            # map is first drawn, so clicks must be returned from the start.
+            returned_objects=["last_clicked"],
         )
-        if clicking:
-            page_tools.record_click(out)
     page_events.events_section(table, view_events, types)
+    page_tools.claims_table()
 
     st.query_params.from_dict(page_state.to_query(_current_state(types), all_types=types))
-    if ss.get("playing"):
-        lo, hi = ss["dates"]
-        if hi >= d1:
-            ss["playing"] = False
-        else:
-            time.sleep(PLAY_SECONDS)
-            ss["dates"] = (lo, hi + dt.timedelta(days=1))
-            st.rerun()
 
 
 def main() -> None:
@@ -204,7 +238,7 @@ def main() -> None:
     try:
         _page()
     except DashboardError as err:
-        st.error(page_events.md_escape(err))
+        st.error(md_escape(err))
 
 
 main()

@@ -8,7 +8,6 @@ Geometries are GeoJSON lon/lat; folium ``location``/``center`` values are (lat, 
 
 from __future__ import annotations
 
-import html
 import json
 import re
 from collections.abc import Iterable, Sequence
@@ -23,11 +22,17 @@ import shapely
 from branca.element import MacroElement
 from folium.template import Template
 
+from dashboard.escape import esc
+
 STATIC_DIR = Path(__file__).resolve().parent / "static"
 #: URL prefix under which Streamlit serves STATIC_DIR (server.enableStaticServing).
 STATIC_URL = "/app/static"
 LEAFLET_JS = "leaflet/leaflet.js"
 LEAFLET_CSS = "leaflet/leaflet.css"
+#: Our own Leaflet control that plays the events through time in the browser.
+TIMEPLAY_JS = "dash/timeplay.js"
+#: Our own view helpers: label declutter by zoom, centre/zoom into the URL, focus scroll.
+VIEW_JS = "dash/view.js"
 SEA_COLOUR = "#dcebf5"
 LAND_COLOUR = "#f7f4ec"
 
@@ -53,13 +58,24 @@ class EventStyle:
     shape: str
 
 
+#: One style per event category (events.CATEGORIES): Okabe-Ito colours and distinct shapes, so
+#: no two categories share both. Our own categories first, then ACLED's six event types
+#: (ACLED rows get their category from ``event_type`` via events.ACLED_CATEGORY).
 EVENT_STYLES: dict[str, EventStyle] = {
-    "strike": EventStyle("Cross-border strike", OKABE_ITO["vermillion"], "triangle"),
+    "strike": EventStyle("State strike", OKABE_ITO["vermillion"], "triangle"),
     "retaliation": EventStyle("Retaliatory strike", OKABE_ITO["blue"], "square"),
     "attack": EventStyle("Militant attack", OKABE_ITO["orange"], "diamond"),
-    "regional": EventStyle("Regional strike", OKABE_ITO["sky_blue"], "star"),
     "diplomatic": EventStyle("Diplomatic step", OKABE_ITO["purple"], "circle"),
-    "protest": EventStyle("Protest", OKABE_ITO["green"], "hexagon"),
+    "battle": EventStyle("Battle (ACLED)", OKABE_ITO["black"], "cross"),
+    "remote_violence": EventStyle("Explosion/remote violence (ACLED)", OKABE_ITO["vermillion"],
+                                  "star"),
+    "violence_against_civilians": EventStyle("Violence against civilians (ACLED)",
+                                             OKABE_ITO["orange"], "pentagon"),
+    "protest": EventStyle("Protest (ACLED)", OKABE_ITO["green"], "hexagon"),
+    "riot": EventStyle("Riot (ACLED)", OKABE_ITO["yellow"], "diamond"),
+    "strategic_development": EventStyle("Strategic development (ACLED)", OKABE_ITO["sky_blue"],
+                                        "circle"),
+    "other": EventStyle("Other", "#777777", "square"),
 }
 _FALLBACK = [
     (OKABE_ITO["green"], "cross"),
@@ -83,14 +99,6 @@ _SHAPES = {
     "pentagon": '<path d="M10 2 L18 8 L15 17.5 L5 17.5 L2 8 Z"/>',
     "cross": '<path d="M7 2 H13 V7 H18 V13 H13 V18 H7 V13 H2 V7 H7 Z"/>',
 }
-
-
-def esc(value: Any) -> str:
-    """Return ``value`` as HTML-escaped text, safe inside HTML and JS template strings."""
-    if value is None or (isinstance(value, float) and np.isnan(value)):
-        return ""
-    text = html.escape(str(value), quote=True)
-    return text.replace("`", "&#96;").replace("$", "&#36;").replace("\\", "&#92;")
 
 
 def event_style(category: str, known: Sequence[str] = ()) -> EventStyle:
@@ -152,6 +160,10 @@ class _LayerCss(MacroElement):
         .dash-label { background: transparent; border: none; box-shadow: none; color: #333;
           font-weight: 600; text-shadow: 0 0 3px #fff, 0 0 3px #fff, 0 0 2px #fff; }
         .dash-label:before { display: none; }
+        .dash-z1 .dash-min7, .dash-z2 .dash-min7, .dash-z3 .dash-min7, .dash-z4 .dash-min7,
+        .dash-z5 .dash-min7, .dash-z6 .dash-min7,
+        .dash-z1 .dash-min8, .dash-z2 .dash-min8, .dash-z3 .dash-min8, .dash-z4 .dash-min8,
+        .dash-z5 .dash-min8, .dash-z6 .dash-min8, .dash-z7 .dash-min8 { display: none; }
         .dash-label-big { font-size: 13px; color: #5a3d5c; letter-spacing: .02em; }
         .dash-legend { background: rgba(255,255,255,.92); padding: 4px 8px; border-radius: 6px;
           box-shadow: 0 1px 4px rgba(0,0,0,.3); line-height: 17px; font-size: 11px;
@@ -161,6 +173,21 @@ class _LayerCss(MacroElement):
         .dash-legend svg { vertical-align: middle; margin-right: 5px; }
         .dash-legend .ln { display: inline-block; width: 18px; margin-right: 5px;
           vertical-align: middle; }
+        .dash-time { background: rgba(255,255,255,.95); padding: 5px 7px; font-size: 12px;
+          border-radius: 6px; min-width: 230px; }
+        .dash-time-row { display: flex; gap: 4px; align-items: center; }
+        .dash-time-btn { display: inline-flex; align-items: center; gap: 4px; height: 26px;
+          padding: 0 7px; border: 1px solid #888; border-radius: 4px; background: #fff;
+          color: #222; font: 600 12px/1 system-ui, sans-serif; cursor: pointer;
+          white-space: nowrap; }
+        .dash-time-btn:hover { background: #eef4fa; }
+        .dash-time-btn:disabled { color: #999; border-color: #ccc; cursor: default; }
+        .dash-time-play { min-width: 68px; justify-content: center; }
+        .dash-time-play[aria-pressed=true] { background: #0072B2; color: #fff;
+          border-color: #0072B2; }
+        .dash-time-win { height: 26px; font-size: 12px; border: 1px solid #888;
+          border-radius: 4px; background: #fff; }
+        .dash-time-label { margin-top: 4px; font-weight: 600; color: #222; }
         .dash-pop td { padding: 0 6px 0 0; vertical-align: top; }
         .dash-pop th { text-align: left; padding-right: 6px; vertical-align: top; color: #555; }
         </style>
@@ -186,18 +213,46 @@ def base_map(
         location=list(center), zoom_start=zoom, tiles=None, prefer_canvas=True,
         control_scale=True, min_zoom=2, max_zoom=16, world_copy_jump=False,
     )
-    m.default_js = [("leaflet", f"{static_url}/{LEAFLET_JS}")]
+    m.default_js = [("leaflet", f"{static_url}/{LEAFLET_JS}"),
+                    ("dash_timeplay", f"{static_url}/{TIMEPLAY_JS}"),
+                    ("dash_view", f"{static_url}/{VIEW_JS}")]
     m.default_css = [("leaflet_css", f"{static_url}/{LEAFLET_CSS}")]
     _LayerCss().add_to(m)
+    TimeControl().add_to(m)
     return m
+
+
+class TimeControl(MacroElement):
+    """The Play/Pause time-window control (static/dash/timeplay.js) on the map.
+
+    It has no data of its own: it animates whatever timed event layers are on the map, so
+    the base map (and the streamlit-folium component) never changes when the data does.
+    """
+
+    _template = Template(
+        """
+        {% macro script(this, kwargs) %}
+        L.control.dashTime({stepMs: {{ this.step_ms }}}).addTo({{ this._parent.get_name() }});
+        {% endmacro %}
+        """
+    )
+
+    def __init__(self, step_ms: int = 900) -> None:
+        super().__init__()
+        self._name = "TimeControl"
+        self.step_ms = int(step_ms)
 
 
 class GeoJsonLayer(MacroElement):
     """A Leaflet GeoJSON layer with pre-escaped ``tip``/``pop``/``label`` properties.
 
-    ``point`` selects how points are drawn: ``"icon"`` (the SVG ``icon_html``), ``"count"``
-    (the SVG with the feature's ``n`` written on it, size growing with n) or ``"dot"``
-    (a circle marker using ``style``).
+    ``focus`` (an id) makes the browser scroll the map into view when the layer first
+    appears; ``label_side`` "left" puts a permanent label left of its point. ``timed`` marks a
+    layer whose features carry ``day`` ("YYYY-MM-DD") for the time control;
+    ``dx``/``dy`` properties shift a point's icon by that many pixels (events at one place
+    are spread so none hides another). ``point`` selects how points are drawn: ``"icon"``
+    (the SVG ``icon_html``), ``"count"`` (the SVG with the feature's ``n`` written on it, size
+    growing with n) or ``"dot"`` (a circle marker using ``style``).
     """
 
     _template = Template(
@@ -211,7 +266,7 @@ class GeoJsonLayer(MacroElement):
             {%- if this.point == "dot" %}
             return L.circleMarker(ll, Object.assign({}, {{ this.style|tojson }}, p.style || {}));
             {%- else %}
-            var s = {{ this.icon_size|tojson }};
+            var s = {{ this.icon_size|tojson }}, dx = p.dx || 0, dy = p.dy || 0;
             {%- if this.point == "count" %}
             s = Math.round(s * Math.min(2.6, 1 + Math.log10(Math.max(1, p.n)) / 2));
             {%- endif %}
@@ -219,19 +274,30 @@ class GeoJsonLayer(MacroElement):
                 .replace(/width="\\d+" height="\\d+"/,
                          'width="' + s + '" height="' + s + '"');
             return L.marker(ll, {icon: L.divIcon({html: svg, className: "dash-icon",
-                              iconSize: [s, s], iconAnchor: [s / 2, s / 2]}),
+                              iconSize: [s, s], iconAnchor: [s / 2 - dx, s / 2 - dy]}),
                               keyboard: false, riseOnHover: true});
             {%- endif %}
           },
           onEachFeature: function (f, layer) {
             var p = f.properties || {};
             if (p.tip) { layer.bindTooltip(p.tip, {sticky: {{ this.sticky|tojson }}}); }
-            if (p.label) { layer.bindTooltip(p.label, {permanent: true, direction: "right",
-                             offset: [6, 0], className: "dash-label " + (p.label_class || "")}); }
+            if (p.label) {
+              var left = p.label_side === "left";
+              layer.bindTooltip(p.label, {permanent: true, direction: left ? "left" : "right",
+                                offset: [left ? -6 : 6, 0],
+                                className: "dash-label " + (p.label_class || "")});
+            }
             if (p.pop) { layer.bindPopup(p.pop, {maxWidth: 340}); }
           },
           interactive: {{ this.interactive|tojson }}
-        }).addTo({{ this._parent.get_name() }});
+        });
+        {%- if this.timed %}
+        {{ this.get_name() }}._dashTime = true;
+        {%- endif %}
+        {%- if this.focus %}
+        {{ this.get_name() }}._dashFocus = {{ this.focus|tojson }};
+        {%- endif %}
+        {{ this.get_name() }}.addTo({{ this._parent.get_name() }});
         {% endmacro %}
         """
     )
@@ -239,6 +305,7 @@ class GeoJsonLayer(MacroElement):
     def __init__(
         self, data: dict, *, style: dict | None = None, point: str = "dot",
         icon_html: str = "", icon_size: int = 18, interactive: bool = True, sticky: bool = True,
+        timed: bool = False, focus: str = "",
     ) -> None:
         super().__init__()
         self._name = "GeoJsonLayer"
@@ -249,6 +316,8 @@ class GeoJsonLayer(MacroElement):
         self.icon_size = icon_size
         self.interactive = interactive
         self.sticky = sticky
+        self.timed = timed
+        self.focus = focus
 
 
 def features(geoms: Iterable[Any], props: Iterable[dict] | None = None) -> dict:
@@ -317,13 +386,14 @@ def inline_assets(
     page_html: str, static_dir: Path = STATIC_DIR, static_url: str = STATIC_URL
 ) -> str:
     """Replace links to the app's static Leaflet files with inline ``<script>``/``<style>``."""
-    js = (static_dir / LEAFLET_JS).read_text(encoding="utf-8").replace("</script", "<\\/script")
+    for name in (LEAFLET_JS, TIMEPLAY_JS, VIEW_JS):
+        js = (static_dir / name).read_text(encoding="utf-8").replace("</script", "<\\/script")
+        js_pat = re.compile(r'<script[^>]*src="' + re.escape(f"{static_url}/{name}")
+                            + r'"[^>]*>\s*</script>')
+        page_html = js_pat.sub(lambda _m, js=js: f"<script>{js}</script>", page_html, count=1)
     css = (static_dir / LEAFLET_CSS).read_text(encoding="utf-8")
-    js_url = re.escape(f"{static_url}/{LEAFLET_JS}")
     css_url = re.escape(f"{static_url}/{LEAFLET_CSS}")
-    js_pat = re.compile(r'<script[^>]*src="' + js_url + r'"[^>]*>\s*</script>')
     css_pat = re.compile(r'<link[^>]*href="' + css_url + r'"[^>]*/?>')
-    page_html = js_pat.sub(lambda _m: f"<script>{js}</script>", page_html, count=1)
     return css_pat.sub(lambda _m: f"<style>{css}</style>", page_html, count=1)
 
 

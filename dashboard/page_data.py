@@ -64,6 +64,38 @@ def curated_events() -> gpd.GeoDataFrame:
     return gdf
 
 
+def store_path() -> str:
+    """Where the event store lives (``$DASHBOARD_STORE`` or the user data folder)."""
+    from dashboard import settings
+
+    return str(settings.default_store_path())
+
+
+def store_version() -> str:
+    """The event store's version token (changes after every write, by the page or the CLI)."""
+    from dashboard.store import EventStore
+
+    return EventStore().version()
+
+
+@st.cache_data(show_spinner=False, max_entries=4)
+def store_events(version: str) -> gpd.GeoDataFrame:
+    """Every event in the store (same file as the CLI), read once per store ``version``."""
+    from dashboard.store import EventStore
+
+    gdf = EventStore().read()
+    gdf[EVENT_SOURCE_COLUMN] = "store"
+    return gdf
+
+
+@st.cache_data(show_spinner=False, max_entries=4)
+def store_batches(version: str) -> pd.DataFrame:
+    """The store's import batches, read once per store ``version``."""
+    from dashboard.store import EventStore
+
+    return EventStore().batches()
+
+
 @st.cache_data(show_spinner=False)
 def border_distances(lats: tuple[float, ...], lons: tuple[float, ...]) -> pd.DataFrame:
     """Distance to the border (km) and side per point, from analysis.distance_to_border."""

@@ -7,32 +7,54 @@ Text from events and uploads is shown through Streamlit's table (plain text cell
 from __future__ import annotations
 
 import datetime as dt
-import re
 
 import geopandas as gpd
 import pandas as pd
 import streamlit as st
 
-from dashboard import mapview, page_data, page_layers
+from dashboard import filters, mapview, page_data, page_layers
+from dashboard.errors import DashboardError
+from dashboard.escape import md_escape
 
 DEFAULT_DATES = (dt.date(2024, 1, 1), dt.date(2024, 1, 31))
 MAP_WIDTH_PX = 760
-_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:&])")
-
-
-def md_escape(text: object) -> str:
-    """Text safe to pass to st.markdown/st.error: every Markdown/HTML special char escaped."""
-    return _MD_SPECIAL.sub(r"\\\1", str(text))
 
 
 def all_events() -> gpd.GeoDataFrame:
-    """Curated events plus this session's uploaded events."""
+    """The curated events (built in, read-only) beside the event store's events (the same
+    GeoPackage as the CLI's, settings.default_store_path()). A curated event keeps its id: a
+    store event with the same id is not drawn twice. An unreadable store is one warning."""
     curated = page_data.curated_events()
-    uploaded = st.session_state.get("uploaded_events")
-    if uploaded is None or not len(uploaded):
+    try:
+        stored = page_data.store_events(page_data.store_version())
+    except DashboardError as err:
+        st.warning(md_escape(err))
         return curated
-    return gpd.GeoDataFrame(pd.concat([curated, uploaded], ignore_index=True),
-                            geometry="geometry", crs=curated.crs)
+    if not len(stored):
+        return curated
+    stored = stored[~stored["event_id_cnty"].isin(curated["event_id_cnty"]).to_numpy()]
+    both = pd.concat([curated, stored.drop(columns="batch_id", errors="ignore")],
+                     ignore_index=True)
+    return gpd.GeoDataFrame(both, geometry="geometry", crs=curated.crs)
+
+
+def event_filter(start: dt.date, end: dt.date, categories: list[str],
+                 event_types: list[str], sub_event_types: list[str], countries: list[str],
+                 actor: str, min_fatalities: float) -> filters.EventFilter:
+    """The page's one event filter (filters.EventFilter); an empty choice means "any"."""
+    return filters.EventFilter(
+        start=start, end=end, categories=tuple(categories),
+        event_types=tuple(event_types) or None, sub_event_types=tuple(sub_event_types) or None,
+        countries=tuple(countries) or None, actor=actor or "",
+        min_fatalities=float(min_fatalities) if min_fatalities else None)
+
+
+def choices(events: gpd.GeoDataFrame, column: str) -> list[str]:
+    """Distinct non-empty values of a text column, A–Z (options of a filter)."""
+    if column not in events:
+        return []
+    values = events[column].dropna().astype(str).str.strip()
+    return sorted(set(values[values != ""]))
 
 
 def event_types(events: gpd.GeoDataFrame) -> list[str]:
@@ -49,14 +71,6 @@ def date_bounds(events: gpd.GeoDataFrame) -> tuple[dt.date, dt.date]:
         return DEFAULT_DATES
     d0, d1 = dates.min().date(), dates.max().date()
     return (d0, d1) if d0 < d1 else (d0, d0 + dt.timedelta(days=1))
-
-
-def filter_events(events: gpd.GeoDataFrame, types_on: list[str],
-                  dates: tuple[dt.date, dt.date]) -> gpd.GeoDataFrame:
-    """Events of the chosen types between the two dates (inclusive)."""
-    day = pd.to_datetime(events["event_date"], errors="coerce").dt.date
-    keep = events["category"].isin(types_on) & (day >= dates[0]) & (day <= dates[1])
-    return events[keep.fillna(False).to_numpy()]
 
 
 def border_view() -> tuple[tuple[float, float], int]:
@@ -93,15 +107,25 @@ def event_table(view_events: gpd.GeoDataFrame, types: list[str]) -> pd.DataFrame
         "Location": view_events["location"].astype("string").to_numpy(),
         "Province": view_events.get("admin1", pd.Series(index=view_events.index)).to_numpy(),
         "Country": view_events.get("country", pd.Series(index=view_events.index)).to_numpy(),
-        "Killed": pd.to_numeric(view_events.get("fatalities"), errors="coerce").to_numpy(),
-        "Injured": pd.to_numeric(view_events.get("injured"), errors="coerce").to_numpy()
-        if "injured" in view_events else None,
+        "Killed": count_text(view_events.get("fatalities"), len(view_events)),
+        "Injured": count_text(view_events.get("injured"), len(view_events)),
         "Geo precision": prec.to_numpy(),
         "Border distance (km)": km,
         "Side": dist["side"].to_numpy(),
         "Distance note": ["area event: not meaningful" if p >= 3 else "" for p in prec.fillna(1)],
         "ID": view_events["event_id_cnty"].astype(str).to_numpy(),
     })
+
+
+UNKNOWN = "—"
+
+
+def count_text(values: pd.Series | None, n: int) -> list[str]:
+    """``n`` counts as text for the table: whole numbers, "—" where unknown (never "None")."""
+    if values is None:
+        return [UNKNOWN] * n
+    nums = pd.to_numeric(values, errors="coerce")
+    return [UNKNOWN if pd.isna(v) else f"{int(v):,}" for v in nums]
 
 
 def selected_event(table: pd.DataFrame, view_events: gpd.GeoDataFrame) -> list[dict]:
@@ -119,7 +143,7 @@ def selected_event(table: pd.DataFrame, view_events: gpd.GeoDataFrame) -> list[d
         zoom = max(st.session_state["view"][1], 8)
         st.session_state["view"] = ((geom.y, geom.x), zoom)
     label = f"{table['Location'].iloc[idx]} · {table['Date'].iloc[idx]}"
-    return [page_layers.highlight_group(geom.y, geom.x, label)]
+    return [page_layers.highlight_group(geom.y, geom.x, label, focus=str(event_id))]
 
 
 def events_section(table: pd.DataFrame, view_events: gpd.GeoDataFrame, types: list[str]) -> None:

@@ -1,7 +1,9 @@
-"""Page data in/out: upload events (with per-row rejections), download events and the map.
+"""Page data in/out: upload events into the store (with per-row rejections), the store's
+import batches, downloads of the shown events and of the map.
 
-Uploaded files go through the same importer as ``python -m dashboard events import``; every
-problem is shown as escaped text (file errors as one sentence, rejected rows in a table).
+Uploaded files go through the same importer and the same store as ``python -m dashboard events
+import``; every problem is shown as escaped text (file errors as one sentence, rejected rows in
+a table).
 """
 
 from __future__ import annotations
@@ -12,21 +14,24 @@ import geopandas as gpd
 import pandas as pd
 import streamlit as st
 
-from dashboard import mapview, page_layers
+from dashboard import mapview, page_data, page_layers
 from dashboard.errors import DashboardError
-from dashboard.page_events import md_escape
+from dashboard.escape import md_escape
 from dashboard.settings import MAX_IMPORT_BYTES
 
 
 def upload_section() -> None:
-    """File uploader → importer → session events; shows accepted count and rejected rows."""
+    """File uploader → importer → event store (the CLI's GeoPackage, one batch per file);
+    shows what was imported and the rejected rows. Imported events survive a reload and
+    appear in ``python -m dashboard events list``."""
     from dashboard import importers
 
     st.file_uploader(
         f"Upload events (ACLED CSV, CSV with lat/lon, GeoJSON or GeoPackage; up to "
         f"{MAX_IMPORT_BYTES // 2**20} MB)",
         type=["csv", "geojson", "json", "gpkg"], key="upload",
-        help="Rows that fail validation are listed with the reason; nothing else is changed.",
+        help="Valid rows are added to the event store (the same file as the CLI's); rows "
+             "that fail validation are listed with the reason.",
     )
     upload = st.session_state.get("upload")
     if upload is None:
@@ -42,8 +47,9 @@ def upload_section() -> None:
         st.error(md_escape(report["error"]))
     if report.get("accepted") is not None:
         n = report["accepted"]
-        st.success(f"Imported {n:,} event{'' if n == 1 else 's'} from {md_escape(upload.name)}; "
-                   "they are on the map and in the table for this session.")
+        st.success(f"Imported {n:,} event{'' if n == 1 else 's'} from {md_escape(upload.name)} "
+                   f"into the event store ({report.get('inserted', 0):,} new, "
+                   f"{report.get('updated', 0):,} updated).")
     if report.get("rejected") is not None and len(report["rejected"]):
         k = len(report["rejected"])
         st.warning(f"{k:,} row{' was' if k == 1 else 's were'} rejected:")
@@ -51,25 +57,62 @@ def upload_section() -> None:
 
 
 def _import(importers: object, upload: object) -> dict:
+    from dashboard.store import EventStore
+
     data = upload.getvalue()  # type: ignore[attr-defined]
     if len(data) > MAX_IMPORT_BYTES:
         return {"error": f"The file is {len(data) / 2**20:.1f} MB; the limit is "
                          f"{MAX_IMPORT_BYTES // 2**20} MB."}
     try:
         result = importers.import_bytes(data, upload.name)  # type: ignore[attr-defined]
+        rejected = pd.DataFrame([{"Row": r.row, "Reason": r.reason} for r in result.rejected],
+                                columns=["Row", "Reason"])
+        if not len(result.events):
+            return {"accepted": 0, "rejected": rejected}
+        done = EventStore().upsert(result.events, origin="page",
+                                   label=str(upload.name))  # type: ignore[attr-defined]
     except DashboardError as err:
         return {"error": str(err)}
-    accepted = result.events
-    accepted["_origin"] = "upload"
-    previous = st.session_state.get("uploaded_events")
-    if previous is not None and len(previous):
-        keep = ~previous["event_id_cnty"].isin(accepted["event_id_cnty"])
-        accepted = pd.concat([previous[keep.to_numpy()], accepted], ignore_index=True)
-    st.session_state["uploaded_events"] = gpd.GeoDataFrame(accepted, geometry="geometry",
-                                                           crs="EPSG:4326")
-    rejected = pd.DataFrame([{"Row": r.row, "Reason": r.reason} for r in result.rejected],
-                            columns=["Row", "Reason"])
-    return {"accepted": len(result.events), "rejected": rejected}
+    return {"accepted": len(result.events), "inserted": done.inserted, "updated": done.updated,
+            "batch_id": done.batch_id, "rejected": rejected}
+
+
+def _remove_batch(batch_id: str) -> None:
+    from dashboard.store import EventStore
+
+    try:
+        n = EventStore().remove_batch(batch_id)
+    except DashboardError as err:
+        st.session_state["batch_message"] = ("error", str(err))
+    else:
+        st.session_state["batch_message"] = (
+            "ok", f"Removed {n:,} event{'' if n == 1 else 's'} of that import.")
+
+
+def batches_section() -> None:
+    """The store's import batches (page uploads and CLI imports), each with a Remove button."""
+    st.subheader("Imported batches")
+    message = st.session_state.pop("batch_message", None)
+    if message:
+        (st.error if message[0] == "error" else st.success)(md_escape(message[1]))
+    try:
+        batches = page_data.store_batches(page_data.store_version())
+    except DashboardError as err:
+        st.error(md_escape(err))
+        return
+    st.caption(f"Event store: {md_escape(page_data.store_path())}")
+    if not len(batches):
+        st.caption("Nothing imported yet: upload a file above or run "
+                   "python -m dashboard events import FILE.")
+        return
+    for b in batches.iloc[::-1].itertuples(index=False):
+        text, button = st.columns([4, 1], vertical_alignment="center")
+        text.markdown(f"**{md_escape(b.label or b.batch_id)}**  \n"
+                      f"{md_escape(b.origin)} · {md_escape(b.created_utc[:16])} · "
+                      f"{b.events:,} event{'' if b.events == 1 else 's'} "
+                      f"({b.inserted:,} new, {b.updated:,} updated)")
+        button.button("Remove", key=f"rm_batch_{b.batch_id}", on_click=_remove_batch,
+                      args=(b.batch_id,), help="Delete this import's events from the store")
 
 
 def download_section(view_events: gpd.GeoDataFrame, specs: Sequence[dict],
@@ -80,7 +123,7 @@ def download_section(view_events: gpd.GeoDataFrame, specs: Sequence[dict],
     """
     from dashboard import events
 
-    shown = view_events.drop(columns=["_origin"], errors="ignore")
+    shown = view_events.drop(columns=["_origin", "batch_id"], errors="ignore")
     specs = list(specs)
 
     def map_html() -> str:

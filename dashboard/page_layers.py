@@ -194,8 +194,31 @@ def border_group(geometry: Any, props: dict | None = None) -> LayerSpec:
     return fg
 
 
+#: Zoom from which a place's label is shown, by kind (declutter: towns and villages only when
+#: zoomed in, so labels never pile up at the default zoom); capitals and cities always.
+LABEL_MIN_ZOOM = {"town": 7, "village": 8, "venue": 8}
+
+
+def label_class(kind: Any) -> str:
+    """CSS class that hides a place label below its kind's zoom (see LABEL_MIN_ZOOM)."""
+    zoom = LABEL_MIN_ZOOM.get(str(kind or ""), 0)
+    return f"dash-min{zoom}" if zoom else ""
+
+
+def label_sides(lats: Any, lons: Any, near_km: float = 120.0) -> list[str]:
+    """"left" for places on the Iranian side within ``near_km`` of the border (their label
+    would otherwise run across the border line), "right" elsewhere."""
+    from dashboard import analysis
+
+    res = analysis.distance_to_border(list(map(float, lats)), list(map(float, lons)))
+    near = (res["distance_m"].to_numpy() / 1000.0) < near_km
+    iran = res["side"].astype(str).str.casefold().eq("iran").to_numpy()
+    return ["left" if n and i else "right" for n, i in zip(near, iran, strict=True)]
+
+
 def places_group(places: gpd.GeoDataFrame, *, discs: bool = True) -> LayerSpec:
-    """Reference places: dot + label, popup with source, optional uncertainty disc."""
+    """Reference places: dot + label (decluttered by zoom, kept off the border line), popup
+    with source, optional uncertainty disc."""
     fg = _spec("Places")
     if discs and len(places):
         polys = geodesic_discs(places["lat"], places["lon"], places["uncertainty_km"].fillna(0))
@@ -215,7 +238,11 @@ def places_group(places: gpd.GeoDataFrame, *, discs: bool = True) -> LayerSpec:
         ]
         big = r.get("kind") in ("capital", "city")
         props.append({"pop": _popup(str(r["name"]), rows), "label": esc(r["name"]),
-                      "tip": "", "style": {"radius": 5 if big else 4}})
+                      "label_class": label_class(r.get("kind")), "tip": "",
+                      "style": {"radius": 5 if big else 4}})
+    sides = label_sides(places["lat"], places["lon"]) if len(places) else []
+    for prop, side in zip(props, sides, strict=True):
+        prop["label_side"] = side
     pts = shapely.points(places["lon"].to_numpy(float), places["lat"].to_numpy(float))
     _layer(fg, features(pts, props), point="dot", style={
         "radius": 4, "color": "#222", "weight": 1.5, "fillColor": "#fff", "fillOpacity": 1,
@@ -250,12 +277,34 @@ def _event_popup(r: dict) -> str:
 
 
 def _event_props(events: pd.DataFrame, label: str) -> list[dict]:
+    """Feature properties of events: id, day (for the time control), tooltip, popup, and the
+    pixel offset that keeps events at one place apart."""
     out = []
     for r in frame_to_records(events):
         date = str(r.get("date_text") or "")
         tip = f"<b>{esc(r.get('location'))}</b><br>{esc(date)} · {esc(label)}"
-        out.append({"id": str(r.get("event_id_cnty")), "tip": tip, "pop": _event_popup(r)})
+        n_here = int(r.get("_n_here") or 1)
+        if n_here > 1:
+            tip += f"<br><i>{n_here} events at this place, drawn side by side</i>"
+        out.append({"id": str(r.get("event_id_cnty")), "day": date, "ev": 1, "tip": tip,
+                    "pop": _event_popup(r), "dx": r.get("_dx") or 0, "dy": r.get("_dy") or 0})
     return out
+
+
+#: Distance (px) between the true position and each icon when events share a place.
+SPREAD_PX = 13
+
+
+def spread_offsets(lons: np.ndarray, lats: np.ndarray, decimals: int = 3
+                   ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Pixel offsets (dx, dy) and group sizes so events at the same place (coordinates equal
+    to ``decimals`` places, ~100 m) sit on a small circle around it instead of on each other."""
+    key = pd.Series(list(zip(np.round(lons, decimals), np.round(lats, decimals), strict=True)))
+    n = key.map(key.value_counts()).to_numpy(int) if len(key) else np.zeros(0, int)
+    rank = key.groupby(key).cumcount().to_numpy(int) if len(key) else np.zeros(0, int)
+    angle = -np.pi / 2 + 2 * np.pi * rank / np.maximum(n, 1)
+    radius = np.where(n > 1, SPREAD_PX, 0)
+    return np.round(radius * np.cos(angle), 1), np.round(radius * np.sin(angle), 1), n
 
 
 def _prepare(events: gpd.GeoDataFrame) -> pd.DataFrame:
@@ -264,6 +313,11 @@ def _prepare(events: gpd.GeoDataFrame) -> pd.DataFrame:
     df["date_text"] = dates.dt.strftime("%Y-%m-%d").fillna("")
     df["_lon"] = events.geometry.x.to_numpy()
     df["_lat"] = events.geometry.y.to_numpy()
+    prec = pd.to_numeric(df["geo_precision"], errors="coerce").fillna(1).to_numpy()
+    point = prec < 3
+    dx, dy, n = spread_offsets(df["_lon"].to_numpy()[point], df["_lat"].to_numpy()[point])
+    df["_dx"], df["_dy"], df["_n_here"] = 0.0, 0.0, 1
+    df.loc[point, "_dx"], df.loc[point, "_dy"], df.loc[point, "_n_here"] = dx, dy, n
     return df
 
 
@@ -303,18 +357,17 @@ def _event_layers(sub: pd.DataFrame, st_: Any, discs: bool, fg: LayerSpec) -> No
         _layer(fg, features(polys, _event_props(a, st_.label + " (area, precision 3)")), style={
             "color": st_.color, "weight": 2, "dashArray": "6 4", "fillColor": st_.color,
             "fillOpacity": 0.18,
-        })
+        }, timed=True)
     pts = sub[~area]
     if discs and len(pts) and (unc[~area] > 0).any():
         polys = geodesic_discs(pts["_lat"], pts["_lon"], unc[~area])
-        _layer(fg, features(polys), interactive=False, style={
-            "color": st_.color, "weight": 1.2, "dashArray": "3 3", "fillColor": st_.color,
-            "fillOpacity": 0.08,
-        })
+        _layer(fg, features(polys, [{"day": d} for d in pts["date_text"]]), interactive=False,
+               style={"color": st_.color, "weight": 1.2, "dashArray": "3 3",
+                      "fillColor": st_.color, "fillOpacity": 0.08}, timed=True)
     if len(pts):
         geoms = shapely.points(pts["_lon"].to_numpy(), pts["_lat"].to_numpy())
         _layer(fg, features(geoms, _event_props(pts, st_.label)), point="icon",
-                     icon_html=shape_svg(st_.shape, st_.color, 20), icon_size=20)
+               icon_html=shape_svg(st_.shape, st_.color, 20), icon_size=20, timed=True)
 
 
 def _grid_step(df: pd.DataFrame, max_cells: int = 800) -> float:
@@ -347,8 +400,17 @@ def _aggregated(sub: pd.DataFrame, st_: Any, step: float, fg: LayerSpec) -> None
     _layer(fg, features(geoms, props), point="count", icon_html=icon, icon_size=26)
 
 
-def event_legend(types: Sequence[str]) -> LayerSpec:
-    """Legend (a spec outside the layer control) listing event shapes/colours and fixed layers."""
+#: The measured geodesic path: yellow on a black casing, unlike the border (solid black) and
+#: the dashed uncertainty discs.
+MEASURE_COLOUR = "#F0E442"
+_MEASURE_SYMBOL = ('<span class="ln" style="border-top:5px solid #000;position:relative">'
+                   '<span style="position:absolute;left:1px;right:1px;top:-4px;'
+                   'border-top:3px solid #F0E442"></span></span>')
+
+
+def event_legend(types: Sequence[str], *, measured: bool = False) -> LayerSpec:
+    """Legend (a spec outside the layer control) listing event shapes/colours and fixed layers;
+    with ``measured`` also the measured path."""
     entries = [(shape_svg(event_style(t, types).shape, event_style(t, types).color, 16),
                 event_style(t, types).label) for t in types]
     entries += [
@@ -357,16 +419,19 @@ def event_legend(types: Sequence[str]) -> LayerSpec:
         ('<svg width="16" height="16"><circle cx="8" cy="8" r="4" fill="#fff" stroke="#222" '
          'stroke-width="1.5"/></svg>', "Place"),
     ]
+    if measured:
+        entries.append((_MEASURE_SYMBOL, "Measured path (geodesic)"))
     return {"name": "Legend", "control": False, "layers": [{"legend": legend_html(entries)}]}
 
 
-def highlight_group(lat: float, lon: float, label: str) -> LayerSpec:
-    """A ring around the selected event, with its name shown."""
+def highlight_group(lat: float, lon: float, label: str, focus: str = "") -> LayerSpec:
+    """A ring around the selected event, with its name shown; ``focus`` (the selection's id)
+    makes the browser scroll the map into view once for that selection."""
     fg = _spec("Selected event")
     pt = np.array([shapely.Point(lon, lat)], dtype=object)
     _layer(fg, features(pt, [{"label": esc(label)}]), point="dot", style={
         "radius": 17, "color": "#000", "weight": 3, "fill": False,
-    }, interactive=False)
+    }, interactive=False, focus=focus)
     return fg
 
 
@@ -374,12 +439,12 @@ def measure_group(points: Sequence[tuple[float, float, str]], path: Any,
                   label: str) -> LayerSpec:
     """Geodesic path (lon/lat LineString from the core) between measured sites (lat, lon, name)."""
     fg = _spec("Measurement")
-    _layer(fg, features(np.array([path], dtype=object), [{"tip": esc(label)}]), style={
-        "color": "#000", "weight": 3, "dashArray": "8 6",
-    })
+    line = features(np.array([path], dtype=object), [{"tip": esc(label)}])
+    _layer(fg, line, style={"color": "#000", "weight": 7, "opacity": 0.85}, interactive=False)
+    _layer(fg, line, style={"color": MEASURE_COLOUR, "weight": 3.5, "opacity": 1})
     pts = shapely.points([p[1] for p in points], [p[0] for p in points])
     _layer(fg, features(pts, [{"label": esc(p[2])} for p in points]), point="dot", style={
-        "radius": 6, "color": "#000", "weight": 2, "fillColor": "#F0E442", "fillOpacity": 1,
+        "radius": 6, "color": "#000", "weight": 2, "fillColor": MEASURE_COLOUR, "fillOpacity": 1,
     })
     return fg
 

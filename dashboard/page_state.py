@@ -1,8 +1,10 @@
 """The page's view state and its permalink form (URL query string); pure Python, no Streamlit.
 
-A copied link reopens the same view: layers, basemap, event types, dates, measured sites,
-distance-matrix sites, buffer target and radii. Anything malformed in a URL is ignored and
-replaced by the default, so a hand-edited link never breaks the page.
+A copied link reopens the same view: layers, basemap, every event filter (categories, dates,
+ACLED event/sub-event types, countries, actor text, minimum fatalities), the map's centre and
+zoom, the open tab, measured sites, distance-matrix sites, buffer target and radii. Anything
+malformed in a URL is ignored and replaced by the default, so a hand-edited link never breaks
+the page.
 """
 
 from __future__ import annotations
@@ -11,6 +13,9 @@ import contextlib
 import datetime as dt
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
+
+from dashboard import analysis
+from dashboard.errors import DashboardError
 
 #: Overlay layers a user can switch on and off (key -> sidebar label).
 LAYERS: dict[str, str] = {
@@ -23,8 +28,8 @@ LAYERS: dict[str, str] = {
 }
 DEFAULT_LAYERS = tuple(LAYERS)
 BASEMAPS = ("vector", "osm", "satellite")
-MAX_RADII = 8
-MAX_RADIUS_KM = 5000.0
+TABS = ("Measure", "Buffers", "Claims", "Data")
+MAX_ZOOM = 18
 
 
 @dataclass(frozen=True)
@@ -41,23 +46,20 @@ class ViewState:
     matrix: tuple[str, ...] = ()
     buffer_target: str = ""
     radii_km: tuple[float, ...] = field(default=())
+    event_types: tuple[str, ...] = ()
+    sub_event_types: tuple[str, ...] = ()
+    countries: tuple[str, ...] = ()
+    actor: str = ""
+    min_fatalities: int = 0
+    tab: str = TABS[0]
+    center: tuple[float, float] | None = None
+    zoom: int | None = None
 
 
 def parse_radii(text: str) -> tuple[float, ...]:
-    """Parse "10, 50 100" into radii in km; raises ValueError naming the bad part."""
-    parts = [p for p in text.replace(";", ",").replace(" ", ",").split(",") if p.strip()]
-    radii = []
-    for part in parts:
-        try:
-            value = float(part)
-        except ValueError:
-            raise ValueError(f"{part.strip()!r} is not a number of kilometres.") from None
-        if not 0 < value <= MAX_RADIUS_KM:
-            raise ValueError(f"radius {value:g} km is outside 0–{MAX_RADIUS_KM:g} km.")
-        radii.append(value)
-    if len(radii) > MAX_RADII:
-        raise ValueError(f"at most {MAX_RADII} radii at once (got {len(radii)}).")
-    return tuple(sorted(set(radii)))
+    """Radii in km from text such as "10, 50 100", by the core parser
+    (analysis.parse_radii_km, the same rule as the CLI); raises its one-sentence BadParameter."""
+    return tuple(analysis.parse_radii_km(text))
 
 
 def _first(params: Mapping[str, object], key: str) -> str:
@@ -101,8 +103,24 @@ def from_query(params: Mapping[str, object], *, event_types: Sequence[str] = (),
     state = replace(state, site_a=_first(params, "a"), site_b=_first(params, "b"),
                     matrix=_names(_first(params, "matrix"), limit=12),
                     buffer_target=_first(params, "buf"))
-    with contextlib.suppress(ValueError):
+    with contextlib.suppress(DashboardError):
         state = replace(state, radii_km=parse_radii(_first(params, "radii")))
+    state = replace(state, event_types=_names(_first(params, "etype")),
+                    sub_event_types=_names(_first(params, "subtype")),
+                    countries=_names(_first(params, "country")),
+                    actor=_first(params, "actor")[:100])
+    with contextlib.suppress(ValueError):
+        state = replace(state, min_fatalities=min(max(int(_first(params, "minfat")), 0), 10**6))
+    if _first(params, "tab") in TABS:
+        state = replace(state, tab=_first(params, "tab"))
+    with contextlib.suppress(ValueError):
+        lat, lon = (float(v) for v in _first(params, "c").split(","))
+        if -90 <= lat <= 90 and -180 <= lon <= 180:
+            state = replace(state, center=(lat, lon))
+    with contextlib.suppress(ValueError):
+        zoom = int(_first(params, "z"))
+        if 1 <= zoom <= MAX_ZOOM:
+            state = replace(state, zoom=zoom)
     return state
 
 
@@ -126,4 +144,18 @@ def to_query(state: ViewState, *, all_types: Sequence[str] = ()) -> dict[str, st
         q["matrix"] = ",".join(state.matrix)
     if state.radii_km:
         q["radii"] = ",".join(f"{r:g}" for r in state.radii_km)
+    for key, values in (("etype", state.event_types), ("subtype", state.sub_event_types),
+                        ("country", state.countries)):
+        if values:
+            q[key] = ",".join(values)
+    if state.actor:
+        q["actor"] = state.actor
+    if state.min_fatalities:
+        q["minfat"] = str(int(state.min_fatalities))
+    if state.tab != TABS[0]:
+        q["tab"] = state.tab
+    if state.center is not None:
+        q["c"] = f"{state.center[0]:.4f},{state.center[1]:.4f}"
+    if state.zoom is not None:
+        q["z"] = str(int(state.zoom))
     return q

@@ -12,14 +12,12 @@ import streamlit as st
 
 from dashboard import page_layers
 from dashboard.errors import DashboardError
-from dashboard.mapview import esc
-from dashboard.page_events import md_escape
+from dashboard.escape import esc, md_escape
 from dashboard.page_state import parse_radii
+from dashboard.settings import KM_PER_MILE, KM_PER_NMI
 
 LIST_MODE = "Pick from lists"
 CLICK_MODE = "Click two points on the map"
-KM_PER_MI = 1.609344
-KM_PER_NMI = 1.852
 BORDER_TARGET = "border"
 
 
@@ -46,17 +44,29 @@ def _init_select(key: str, site_id: str, options: dict[str, str], default: str) 
         st.session_state[key] = _label_for(site_id, options) or _label_for(default, options)
 
 
-def record_click(out: dict | None) -> None:
-    """Keep the last two distinct map clicks (lat, lon) for click measuring."""
-    clicked = (out or {}).get("last_clicked")
+MAP_KEY = "map"
+
+
+def on_map_change() -> None:
+    """st_folium's change callback: keep the last two map clicks (lat, lon) for measuring.
+
+    A callback runs before the script, for every click, even when a quick second click
+    interrupts the rerun of the first one, so no click is lost. Only a click not seen before
+    counts, so a click made while picking from lists is not taken as a point later.
+    """
+    ss = st.session_state
+    clicked = (ss.get(MAP_KEY) or {}).get("last_clicked")
     if not clicked:
         return
     point = (round(float(clicked["lat"]), 5), round(float(clicked["lng"]), 5))
-    clicks = st.session_state.setdefault("clicks", [])
-    if not clicks or clicks[-1] != point:
-        clicks.append(point)
-        del clicks[:-2]
-        st.rerun()
+    if ss.get("_seen_click") == point:
+        return
+    ss["_seen_click"] = point
+    if ss.get("measure_mode") != CLICK_MODE:
+        return
+    clicks = ss.setdefault("clicks", [])
+    clicks.append(point)
+    del clicks[:-2]
 
 
 def _sites_to_measure(options: dict[str, str]) -> tuple[str, str] | None:
@@ -70,11 +80,15 @@ def _sites_to_measure(options: dict[str, str]) -> tuple[str, str] | None:
         if len(clicks) < 2:
             return None
         return tuple(f"{lat},{lon}" for lat, lon in clicks)  # type: ignore[return-value]
-    a = st.selectbox("From", list(options), key="measure_a", placeholder="Type to search…")
-    b = st.selectbox("To", list(options), key="measure_b", placeholder="Type to search…")
+    hint = "Pick a place or type LAT,LON (e.g. 26.37,63.49)"
+    a = st.selectbox("From", list(options), key="measure_a", placeholder=hint,
+                     accept_new_options=True, help=hint)
+    b = st.selectbox("To", list(options), key="measure_b", placeholder=hint,
+                     accept_new_options=True, help=hint)
     if not a or not b:
         return None
-    return options[a], options[b]
+    # A typed value (not in the list) goes to the core's resolver: "LAT,LON" or a site name.
+    return options.get(a, a), options.get(b, b)
 
 
 def measure_panel(initial: dict) -> list[dict]:
@@ -98,7 +112,7 @@ def measure_panel(initial: dict) -> list[dict]:
             km = res.distance_m / 1000.0
             st.metric("Distance", f"{km:,.1f} km", border=True)
             st.markdown(
-                f"**{km / KM_PER_MI:,.1f} mi** · **{km / KM_PER_NMI:,.1f} nmi**  \n"
+                f"**{km / KM_PER_MILE:,.1f} mi** · **{km / KM_PER_NMI:,.1f} nmi**  \n"
                 f"Bearing {md_escape(a.name)} → {md_escape(b.name)}: "
                 f"**{res.initial_bearing_deg:.1f}°** (arrives on {res.final_bearing_deg:.1f}°)"
             )
@@ -173,8 +187,7 @@ def buffer_panel(events: gpd.GeoDataFrame, places: gpd.GeoDataFrame, initial: di
     st.dataframe(inside.summary, hide_index=True, width="stretch")
     with st.expander("Events and places inside the largest buffer"):
         st.dataframe(inside.members, hide_index=True, width="stretch")
-    return [{**page_layers.polygons_group("Buffers", rings, tips, color="#0072B2"),
-             "below_events": True}]
+    return [page_layers.polygons_group("Buffers", rings, tips, color="#0072B2")]
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
@@ -183,6 +196,25 @@ def _buffers(target: str, radii_km: tuple[float, ...]) -> gpd.GeoDataFrame:
     from dashboard import analysis
 
     return analysis.buffer_target(target, list(radii_km))
+
+
+def claims_table() -> None:
+    """Full-width claims table: claimed, measured and verdict first, then the claim and its
+    source; below it how each value was measured."""
+    claims = _claims()
+    st.subheader("Claims checked against measurements")
+    table = pd.DataFrame([{
+        "Claimed": f"{c.claimed:,.0f} {c.unit}", "Measured": f"{c.measured:,.1f} {c.unit}",
+        "Verdict": c.verdict, "Difference": f"{c.difference:+,.1f} {c.unit}",
+        "Tolerance": f"±{c.tolerance:g} {c.unit}", "Claim": c.claim, "Source": c.source,
+        "Link": c.url or None} for c in claims])
+    st.dataframe(table, hide_index=True, width="stretch", key="claims_table",
+                 column_config={"Claim": st.column_config.TextColumn(width="large"),
+                                "Link": st.column_config.LinkColumn(display_text="open")})
+    with st.expander("How each value was measured"):
+        for c in claims:
+            note = f" {c.note}" if c.note else ""
+            st.markdown(f"- **{md_escape(c.id)}**: {md_escape(c.data)}.{md_escape(note)}")
 
 
 @st.cache_data(show_spinner=False)
@@ -209,17 +241,12 @@ def claims_panel() -> list[dict]:
                "measures shorter than the surveyed 909 km, so border-length gaps reflect the "
                "data's resolution. Sabz Koh's position is inferred (±20 km).")
     claims = _claims()
-    table = pd.DataFrame([{
-        "Claim": c.claim, "Claimed": f"{c.claimed:,.0f} {c.unit}",
-        "Measured": f"{c.measured:,.1f} {c.unit}", "Difference": f"{c.difference:+,.1f}",
-        "Verdict": c.verdict, "Tolerance": f"±{c.tolerance:g} {c.unit}", "Source": c.source,
-        "Link": c.url or None} for c in claims])
-    st.dataframe(table, hide_index=True, width="stretch", key="claims_table",
-                 column_config={"Link": st.column_config.LinkColumn(display_text="open")})
-    with st.expander("How each value was measured"):
-        for c in claims:
-            note = f" {c.note}" if c.note else ""
-            st.markdown(f"- **{md_escape(c.id)}**: {md_escape(c.data)}.{md_escape(note)}")
+    st.dataframe(pd.DataFrame([{"Claimed": f"{c.claimed:,.0f} {c.unit}",
+                                "Measured": f"{c.measured:,.1f} {c.unit}",
+                                "Verdict": c.verdict} for c in claims]),
+                 hide_index=True, width="stretch", key="claims_short")
+    st.caption("The full table, with each claim, its source and how it was measured, is "
+               "below the map.")
     show = st.checkbox("Show the Sabz Koh candidate region on the map", key="show_region",
                        value=True)
     if not show:
@@ -227,6 +254,6 @@ def claims_panel() -> list[dict]:
     loc = _sabz_koh_region()
     region = gpd.GeoDataFrame(geometry=[loc.region], crs="EPSG:4326")
     st.caption(md_escape(loc.summary))
-    return [{**page_layers.polygons_group("Sabz Koh candidate region", region,
-                                          ["Sabz Koh: constraint-geolocation candidate region"],
-                                          color="#D55E00", dash="2 4"), "below_events": True}]
+    return [page_layers.polygons_group("Sabz Koh candidate region", region,
+                                       ["Sabz Koh: constraint-geolocation candidate region"],
+                                       color="#D55E00", dash="2 4")]

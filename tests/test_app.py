@@ -1,16 +1,30 @@
-"""Page logic with Streamlit's AppTest (no browser): dashboard/app.py and its sections."""
+"""Page logic with Streamlit's AppTest (no browser): dashboard/app.py and its sections.
+
+Every test runs the page on its own empty event store ($DASHBOARD_STORE in a temp folder).
+Expected counts come from the curated data through the shared filter, never hard-coded.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
 
+import geopandas as gpd
+import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from dashboard import analysis, sites
+from dashboard import analysis, events, filters, sites
+from dashboard.escape import md_escape
+from dashboard.store import EventStore
 
 APP = str(Path(__file__).resolve().parent.parent / "dashboard" / "app.py")
+CURATED = events.load_curated_events()
+
+
+@pytest.fixture(autouse=True)
+def _own_store(tmp_path, monkeypatch):
+    monkeypatch.setenv("DASHBOARD_STORE", str(tmp_path / "events.gpkg"))
 
 
 def _run(query: dict[str, str] | None = None) -> AppTest:
@@ -26,21 +40,32 @@ def _summary(at: AppTest) -> str:
     return next(c.value for c in at.caption if c.value.startswith("Showing "))
 
 
-@pytest.fixture(scope="module")
-def app() -> AppTest:
-    return _run()
+def _kept(**kw) -> pd.DataFrame:
+    return filters.apply(CURATED, filters.EventFilter(**kw))
 
 
-def test_page_renders_with_all_curated_events(app):
-    assert app.title[0].value == "Iran–Pakistan border crisis, January 2024"
-    assert _summary(app).startswith("Showing 11 of 11 events")
-    assert not app.error
+def _store_event(event_id: str, **fields) -> gpd.GeoDataFrame:
+    row = {"event_id_cnty": event_id, "event_date": "2024-01-20", "country": "Pakistan",
+           "location": "Test place", "event_type": "Protests", "sub_event_type":
+           "Peaceful protest", "latitude": 26.9, "longitude": 64.1, "fatalities": None,
+           **fields}
+    df = pd.DataFrame([row])
+    gdf = gpd.GeoDataFrame(df, geometry=gpd.points_from_xy(df["longitude"], df["latitude"]),
+                           crs="EPSG:4326")
+    return events.normalise(gdf)
 
 
-def test_default_measurement_is_the_core_value(app):
-    metric = next(m for m in app.metric if m.label == "Distance")
-    core = sites.measure_distance(sites.resolve_site("Sabz Koh"),
-                                     sites.resolve_site("Panjgur"))
+def test_page_renders_with_all_curated_events():
+    at = _run()
+    assert at.title[0].value == "Iran–Pakistan border crisis, January 2024"
+    assert _summary(at).startswith(f"Showing {len(CURATED)} of {len(CURATED)} events")
+    assert not at.error
+
+
+def test_default_measurement_is_the_core_value():
+    at = _run()
+    metric = next(m for m in at.metric if m.label == "Distance")
+    core = sites.measure_distance(sites.resolve_site("Sabz Koh"), sites.resolve_site("Panjgur"))
     assert metric.value == f"{core.distance_m / 1000:,.1f} km"
 
 
@@ -49,16 +74,37 @@ def test_switching_an_event_type_off_hides_its_events():
     boxes = [c for c in at.sidebar.checkbox if c.key and c.key.startswith("type_")]
     diplomatic = next(c for c in boxes if "Diplomatic" in c.label)
     diplomatic.uncheck().run()
-    assert _summary(at).startswith("Showing 8 of 11 events")
+    rest = _kept(categories=tuple(c for c in events.CATEGORIES if c != "diplomatic"))
+    assert _summary(at).startswith(f"Showing {len(rest)} of {len(CURATED)} events")
     assert "diplomatic" not in str(at.query_params["types"]).casefold()
 
 
 def test_date_filter_narrows_the_table():
     at = _run()
-    at.sidebar.slider(key="dates").set_value((dt.date(2024, 1, 16), dt.date(2024, 1, 18))).run()
-    assert _summary(at).startswith("Showing 5 of 11 events")
+    lo, hi = dt.date(2024, 1, 16), dt.date(2024, 1, 18)
+    at.sidebar.slider(key="dates").set_value((lo, hi)).run()
+    assert _summary(at).startswith(f"Showing {len(_kept(start=lo, end=hi))} of")
     table = at.dataframe(key="event_table").value
     assert set(table["Date"].astype(str).str[:10]) <= {"2024-01-16", "2024-01-17", "2024-01-18"}
+
+
+def test_acled_country_actor_and_fatality_filters_use_the_shared_filter():
+    at = _run()
+    at.multiselect(key="f_countries").set_value(["Iran"]).run()
+    assert _summary(at).startswith(f"Showing {len(_kept(countries=('Iran',)))} of")
+    at.number_input(key="f_min_fat").set_value(5).run()
+    both = _kept(countries=("Iran",), min_fatalities=5)
+    assert _summary(at).startswith(f"Showing {len(both)} of")
+    assert at.query_params["country"] == "Iran" and at.query_params["minfat"] == "5"
+    at.multiselect(key="f_countries").set_value([]).run()
+    at.number_input(key="f_min_fat").set_value(0).run()
+    actor = str(CURATED["actor1"].dropna().iloc[0])[:6]
+    at.text_input(key="f_actor").set_value(actor).run()
+    assert _summary(at).startswith(f"Showing {len(_kept(actor=actor))} of")
+    etype = "Strategic developments"
+    at.text_input(key="f_actor").set_value("").run()
+    at.multiselect(key="f_event_types").set_value([etype]).run()
+    assert _summary(at).startswith(f"Showing {len(_kept(event_types=(etype,)))} of")
 
 
 def test_step_buttons_walk_the_days():
@@ -68,25 +114,53 @@ def test_step_buttons_walk_the_days():
     assert at.sidebar.slider(key="dates").value == (dt.date(2024, 1, 10), dt.date(2024, 1, 16))
 
 
-def test_event_table_shows_border_distance_and_side(app):
-    table = app.dataframe(key="event_table").value
+def test_no_server_side_play_button_remains():
+    at = _run()
+    assert all(b.key != "play" for b in at.button)
+
+
+def test_event_table_shows_border_distance_side_and_dash_for_unknown_counts():
+    at = _run()
+    table = at.dataframe(key="event_table").value
     row = table[table["Location"].str.contains("Sabz Koh")].iloc[0]
-    core = analysis.distance_to_border([26.3727], [63.4882]).iloc[0]
+    geom = CURATED[CURATED["location"].str.contains("Sabz Koh")].geometry.iloc[0]
+    core = analysis.distance_to_border([geom.y], [geom.x]).iloc[0]
     assert row["Border distance (km)"] == pytest.approx(core["distance_m"] / 1000, abs=0.05)
     assert "Pakistan" in str(row.to_dict().values())
+    cells = set(table["Killed"]) | set(table["Injured"])
+    assert "None" not in cells and "nan" not in cells
+    unknown = CURATED["fatalities"].isna().sum() + CURATED["injured"].isna().sum()
+    assert (unknown == 0) or ("—" in cells)
+
+
+def _buffer(at: AppTest, label_part: str, radii: str) -> pd.DataFrame:
+    label = next(o for o in at.selectbox(key="buffer_target").options if label_part in o)
+    at.selectbox(key="buffer_target").set_value(label)
+    at.text_input(key="buffer_radii").set_value(radii).run()
+    assert not at.exception
+    return next(d.value for d in at.dataframe
+                if list(d.value.columns) == ["radius_km", "events", "places"])
 
 
 def test_buffers_list_what_is_inside():
     at = _run()
-    label = next(o for o in at.selectbox(key="buffer_target").options if "Panjgur" in o
-                 and o.startswith("Site"))
-    at.selectbox(key="buffer_target").set_value(label)
-    at.text_input(key="buffer_radii").set_value("30, 100").run()
-    assert not at.exception
-    frames = [d.value for d in at.dataframe]
-    counts = next(f for f in frames if list(f.columns) == ["radius_km", "events", "places"])
+    counts = _buffer(at, "Site: Panjgur", "30, 100")
     assert list(counts["radius_km"]) == [30, 100]
     assert counts.set_index("radius_km").loc[100, "places"] >= 2
+
+
+def test_buffer_counts_follow_the_filters():
+    at = _run()
+    lo, hi = dt.date(2024, 1, 10), dt.date(2024, 1, 20)
+    at.sidebar.slider(key="dates").set_value((lo, hi)).run()
+    counts = _buffer(at, "Iran–Pakistan border", "45")
+    shown = _kept(start=lo, end=hi)
+    rings = analysis.buffer_target("border", [45])
+    places = events.load_curated_events().iloc[:0]  # events only: compare the event count
+    inside = analysis.points_within(rings, shown, places)
+    assert int(counts["events"].iloc[0]) == int(inside.summary["events"].iloc[0])
+    everything = analysis.points_within(rings, CURATED, places)
+    assert int(everything.summary["events"].iloc[0]) > int(counts["events"].iloc[0])
 
 
 def test_bad_radii_are_one_message_not_a_traceback():
@@ -97,17 +171,51 @@ def test_bad_radii_are_one_message_not_a_traceback():
     assert at.error and "ten" in at.error[0].value
 
 
-def test_claims_table_shows_the_border_gap(app):
-    table = next(d.value for d in app.dataframe if "Verdict" in d.value.columns)
-    border = table[table["Claim"].str.contains("900 km")].iloc[0]
-    assert border["Verdict"] == "shorter than claimed"
-    assert border["Measured"].startswith("816.6")
+def test_claims_table_is_full_width_with_verdict_first():
+    at = _run()
+    table = next(d.value for d in at.dataframe if "Claim" in d.value.columns)
+    assert list(table.columns[:3]) == ["Claimed", "Measured", "Verdict"]
+    from dashboard import claims
+
+    core = claims.check_claims()
+    assert list(table["Verdict"]) == [c.verdict for c in core]
+    assert list(table["Claim"]) == [c.claim for c in core]
 
 
 def test_permalink_restores_the_view():
-    at = _run({"a": "saravan", "b": "panjgur", "from": "2024-01-15", "to": "2024-01-17"})
+    at = _run({"a": "saravan", "b": "panjgur", "from": "2024-01-15", "to": "2024-01-17",
+               "tab": "Claims", "country": "Iran", "c": "27.0000,62.0000", "z": "8"})
     metric = next(m for m in at.metric if m.label == "Distance")
-    core = sites.measure_distance(sites.resolve_site("Saravan"),
-                                     sites.resolve_site("Panjgur"))
+    core = sites.measure_distance(sites.resolve_site("Saravan"), sites.resolve_site("Panjgur"))
     assert metric.value == f"{core.distance_m / 1000:,.1f} km"
     assert at.sidebar.slider(key="dates").value == (dt.date(2024, 1, 15), dt.date(2024, 1, 17))
+    assert at.multiselect(key="f_countries").value == ["Iran"]
+    kept = _kept(start=dt.date(2024, 1, 15), end=dt.date(2024, 1, 17), countries=("Iran",))
+    assert _summary(at).startswith(f"Showing {len(kept)} of")
+    assert at.session_state["view"] == ((27.0, 62.0), 8)
+    q = at.query_params
+    assert (q["tab"], q["country"], q["c"], q["z"]) == ("Claims", "Iran", "27.0000,62.0000", "8")
+
+
+def test_store_events_are_shown_and_a_batch_can_be_removed():
+    store = EventStore()
+    done = store.upsert(_store_event("TST-1"), origin="cli", label="cli-file.csv")
+    at = _run()
+    assert _summary(at).startswith(f"Showing {len(CURATED) + 1} of {len(CURATED) + 1} events")
+    assert any(md_escape("cli-file.csv") in m.value for m in at.markdown)
+    at.button(key=f"rm_batch_{done.batch_id}").click().run()
+    assert not at.exception
+    assert _summary(at).startswith(f"Showing {len(CURATED)} of {len(CURATED)} events")
+    assert len(store.read()) == 0
+
+
+def test_untrusted_category_and_names_are_plain_text():
+    EventStore().upsert(_store_event("TST-2", category="![x](http://198.51.100.7/t.png)",
+                                     location="[update](https://evil.example/login)"),
+                        origin="page", label="[update](https://evil.example/login).csv")
+    at = _run()
+    labels = [c.label for c in at.sidebar.checkbox if c.key and c.key.startswith("type_")]
+    hostile = next(lbl for lbl in labels if "198" in lbl)
+    assert "![" not in hostile and "](" not in hostile  # every Markdown character escaped
+    batch = next(m.value for m in at.markdown if "evil" in m.value)
+    assert "[update](" not in batch

@@ -28,6 +28,21 @@ def page(browser, app_url):
     context.close()
 
 
+def _curated(start=None, end=None, categories=None):
+    """Curated events kept by the shared filter (what the page must show for that filter)."""
+    from dashboard import events, filters
+
+    f = filters.EventFilter(start=start, end=end, categories=categories)
+    return filters.apply(events.load_curated_events(), f)
+
+
+def _pins(ev) -> int:
+    """Events drawn as a marker (geo_precision 1–2); precision-3 events are drawn as areas."""
+    import pandas as pd
+
+    return int((pd.to_numeric(ev["geo_precision"], errors="coerce").fillna(1) < 3).sum())
+
+
 def _map(pg):
     """The Leaflet document inside streamlit-folium's iframe, once markers are drawn."""
     handle = pg.wait_for_selector(MAP_IFRAME, timeout=60_000)
@@ -67,24 +82,38 @@ def test_map_shows_the_border_and_the_curated_events_without_leaving_localhost(p
     tips = _layer_texts(frame, "Tooltip")
     assert any("Iran–Pakistan border" in t for t in tips)
     assert any("Sabz Koh" in t for t in tips)
-    # 11 curated events; the two precision-3 ones (Idlib province, Yemen) are areas, not pins
-    assert _markers(page) == 9
+    assert _markers(page, expected=_pins(_curated())) == _pins(_curated())
     page.wait_for_timeout(1500)
     hosts = {urlparse(u).hostname for u in page.requests if u.startswith("http")}
     assert hosts <= {"127.0.0.1", "localhost"}, hosts
 
 
 def test_switching_off_an_event_type_removes_its_markers(page):
-    assert _markers(page) == 9
+    from dashboard import events
+
+    everything = _pins(_curated())
+    assert _markers(page, expected=everything) == everything
     page.locator("[data-testid=stSidebar]").get_by_text("Diplomatic step", exact=True).click()
-    assert _markers(page, expected=6) == 6
+    rest = _pins(_curated(categories=tuple(c for c in events.CATEGORIES if c != "diplomatic")))
+    assert rest < everything
+    assert _markers(page, expected=rest) == rest
+    _no_exception(page)
 
 
 def test_stepping_the_date_range_filters_events(page):
-    assert _markers(page) == 9
-    page.get_by_role("button", name="◀ Day").click()  # end 27 Jan → 26 Jan drops one event
-    assert _markers(page, expected=8) == 8
-    page.get_by_text("Showing 10 of 11 events").wait_for(timeout=30_000)
+    import datetime as dt
+
+    import pandas as pd
+
+    every = _curated()
+    assert _markers(page, expected=_pins(every)) == _pins(every)
+    last = pd.to_datetime(every["event_date"]).max().date()
+    page.get_by_role("button", name="◀ Day").click()  # the end date moves one day earlier
+    kept = _curated(end=last - dt.timedelta(days=1))
+    assert len(kept) < len(every)
+    assert _markers(page, expected=_pins(kept)) == _pins(kept)
+    page.get_by_text(f"Showing {len(kept)} of {len(every)} events").wait_for(timeout=30_000)
+    _no_exception(page)
 
 
 def test_measured_distance_is_the_cli_number(page):
@@ -102,7 +131,8 @@ def test_upload_with_xss_payload_shows_text_and_runs_nothing(page):
     page.locator("input[type=file]").set_input_files(str(DATA / "xss_events.csv"))
     page.get_by_text("Imported 1 event from xss_events.csv").wait_for(timeout=60_000)
     page.get_by_text("1 row was rejected").wait_for(timeout=30_000)
-    assert _markers(page, expected=10) == 10
+    pins = _pins(_curated()) + 1
+    assert _markers(page, expected=pins) == pins
     frame = _map(page)
     popups = _layer_texts(frame, "Popup")
     hit = [p for p in popups if "onerror" in p]
@@ -112,3 +142,114 @@ def test_upload_with_xss_payload_shows_text_and_runs_nothing(page):
     assert page.dialogs == []
     assert frame.evaluate("() => document.querySelectorAll('img[src=x]').length") == 0
     assert page.evaluate("() => document.querySelectorAll('img[src=x]').length") == 0
+
+
+def _no_exception(pg) -> None:
+    assert pg.locator("[data-testid=stException]").count() == 0
+
+
+def _rerun_frames(pg) -> list[float]:
+    """Times of every websocket frame the page sends to the server (reruns, widget values)."""
+    sent: list[float] = []
+    pg.on("websocket", lambda ws: ws.on("framesent", lambda _f: sent.append(1.0)))
+    return sent
+
+
+def test_play_walks_one_day_windows_in_the_browser_and_stops_at_the_end(browser, app_url):
+    context = browser.new_context(viewport={"width": 1440, "height": 1000})
+    pg = context.new_page()
+    sent = _rerun_frames(pg)
+    import datetime as dt
+
+    days = [dt.date(2024, 1, d) for d in (15, 16, 17, 18)]
+    shown = _curated(days[0], days[-1])
+    pg.goto(f"{app_url}/?from=2024-01-15&to=2024-01-18")
+    frame = _map(pg)
+    _markers(pg, expected=_pins(shown))
+    label = frame.locator("[data-testid=time-label]")
+    assert label.inner_text() == "All days: 15 Jan 2024 – 18 Jan 2024"
+    # Record every window the control shows with the number of event markers then visible.
+    frame.evaluate("""() => {
+      window.__seen = [];
+      const lab = document.querySelector('[data-testid=time-label]');
+      new MutationObserver(() => window.__seen.push(
+          [lab.textContent, document.querySelectorAll('.dash-icon').length])
+      ).observe(lab, {childList: true, characterData: true, subtree: true});
+    }""")
+    before = len(sent)
+    frame.locator("[data-testid=time-play]").click()
+    assert "Pause" in frame.locator("[data-testid=time-play]").inner_text()
+    frame.wait_for_function("() => !window.__dashTime.state().playing", timeout=30_000)
+    seen = frame.evaluate("() => window.__seen")
+    windows = list(dict.fromkeys(tuple(s) for s in seen))
+    expected = []
+    for day in days:
+        ev = _curated(day, day)
+        expected.append((f"{day.day} Jan 2024 · {len(ev)} event{'' if len(ev) == 1 else 's'}",
+                         _pins(ev)))
+    assert windows == expected
+    assert "Play" in frame.locator("[data-testid=time-play]").inner_text()
+    assert frame.locator(".dash-icon").count() == expected[-1][1]
+    assert len(sent) == before  # the browser animates: not one message to the server
+    frame.locator("[data-testid=time-all]").click()
+    assert _markers(pg, expected=_pins(shown)) == _pins(shown)
+    _no_exception(pg)
+    context.close()
+
+
+def test_pause_holds_the_window_and_the_window_length_is_choosable(page):
+    import datetime as dt
+
+    frame = _map(page)
+    _markers(page, expected=_pins(_curated()))
+    frame.locator("[data-testid=time-window]").select_option("7")
+    frame.evaluate("() => { window.__dashTime.options.stepMs = 400; }")
+    frame.locator("[data-testid=time-play]").click()
+    frame.wait_for_function("() => window.__dashTime.state().start === '2023-12-16'",
+                            timeout=20_000)
+    frame.locator("[data-testid=time-play]").click()  # Pause
+    state = frame.evaluate("() => window.__dashTime.state()")
+    page.wait_for_timeout(1200)
+    assert frame.evaluate("() => window.__dashTime.state()") == state
+    assert state["playing"] is False and state["window"] == 7
+    label = frame.locator("[data-testid=time-label]").inner_text()
+    assert label.startswith("16 Dec – 22 Dec 2023")
+    in_window = _curated(dt.date(2023, 12, 16), dt.date(2023, 12, 22))
+    assert frame.locator(".dash-icon").count() == _pins(in_window)
+    _no_exception(page)
+
+
+def test_play_control_labels_are_not_clipped(page):
+    frame = _map(page)
+    for testid in ("time-play", "time-all", "time-window"):
+        fits = frame.evaluate("""(id) => {
+          const el = document.querySelector(`[data-testid=${id}]`);
+          return el.scrollWidth <= el.clientWidth + 1 && el.offsetWidth > 20; }""", testid)
+        assert fits, testid
+    frame.locator("[data-testid=time-play]").click()
+    assert frame.locator("[data-testid=time-play]").inner_text().strip() == "Pause"
+    # the glyph is an inline SVG, so it never depends on the fonts installed
+    assert frame.locator("[data-testid=time-play] svg").count() == 1
+
+
+def test_two_clicks_on_the_map_measure_the_core_distance(page):
+    from dashboard import sites
+
+    frame = _map(page)
+    page.get_by_text("Click two points on the map").click()
+    page.get_by_text("0 of 2 points clicked").wait_for(timeout=30_000)
+    box = frame.locator(".leaflet-container").bounding_box()
+    spots = [(box["width"] * 0.12, box["height"] * 0.85),
+             (box["width"] * 0.35, box["height"] * 0.9)]
+    for x, y in spots:
+        frame.locator(".leaflet-container").click(position={"x": x, "y": y})
+        page.wait_for_timeout(300)
+    page.get_by_text("2 of 2 points clicked").wait_for(timeout=30_000)
+    latlngs = [frame.evaluate("""([x, y]) => {
+        for (const v of Object.values(window)) if (v instanceof L.Map) {
+          const ll = v.containerPointToLatLng([x, y]); return [ll.lat, ll.lng]; } }""", [x, y])
+        for x, y in spots]
+    a, b = (sites.resolve_site(f"{round(lat, 5)},{round(lon, 5)}") for lat, lon in latlngs)
+    metres = sites.measure_distance(a, b).distance_m
+    page.get_by_text(f"Exact: {metres:,.0f} m.").wait_for(timeout=30_000)
+    _no_exception(page)

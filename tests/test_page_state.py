@@ -47,12 +47,29 @@ def test_missing_layers_param_means_all_layers_and_list_params_accepted():
     assert s.layers == DEFAULT_LAYERS and s.site_a == "sabz-koh"
 
 
-def test_parse_radii_sorts_dedupes_and_rejects_bad_input():
-    assert parse_radii("50, 10;10 100") == (10.0, 50.0, 100.0)
-    assert parse_radii("") == ()
-    with pytest.raises(ValueError, match="'x'"):
-        parse_radii("10,x")
-    with pytest.raises(ValueError, match="outside"):
-        parse_radii("-5")
-    with pytest.raises(ValueError, match="at most"):
-        parse_radii(",".join(str(i) for i in range(1, 20)))
+def test_parse_radii_is_the_core_parser():
+    from dashboard import analysis
+    from dashboard.errors import BadParameter
+
+    for text in ("50, 10;10 100", "25km; 50", "7.5"):
+        assert parse_radii(text) == tuple(analysis.parse_radii_km(text))
+    for bad in ("10,x", "-5", "", ",".join(str(i) for i in range(1, 20)), "1e999"):
+        with pytest.raises(BadParameter) as page_err:
+            parse_radii(bad)
+        with pytest.raises(BadParameter) as core_err:
+            analysis.parse_radii_km(bad)
+        assert str(page_err.value) == str(core_err.value)
+
+
+def test_filters_view_and_tab_round_trip_through_query():
+    state = ViewState(event_types=("Battles", "Protests"), sub_event_types=("Armed clash",),
+                      countries=("Iran",), actor="Jaish al-Adl", min_fatalities=3,
+                      tab="Claims", center=(27.25, 62.5), zoom=8)
+    q = to_query(state, all_types=TYPES)
+    assert q["tab"] == "Claims" and q["c"] == "27.2500,62.5000" and q["z"] == "8"
+    assert from_query(q, event_types=TYPES, min_date=D0, max_date=D1) == state
+
+
+def test_bad_filter_view_and_tab_values_are_ignored():
+    s = from_query({"tab": "Evil", "c": "95,10", "z": "99", "minfat": "many"})
+    assert (s.tab, s.center, s.zoom, s.min_fatalities) == ("Measure", None, None, 0)

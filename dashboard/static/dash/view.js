@@ -1,0 +1,54 @@
+/* View helpers for the dashboard map (our code, needs only Leaflet, works offline).
+ *
+ * - Declutter: the map container gets the class dash-z<zoom>, and CSS hides minor place
+ *   labels below the zoom given in their class (dash-min7, dash-min8), so labels of towns
+ *   and villages appear only when zoomed in.
+ * - Permalink: when the map stops moving, its centre and zoom are written into the page's
+ *   URL (c=lat,lon&z=zoom) without a rerun; the server keeps them in the permalink.
+ * - Focus: a layer flagged _dashFocus (the event selected in the table) scrolls the map's
+ *   frame into view once per selection.
+ */
+(function () {
+  "use strict";
+
+  function zoomClass(map) {
+    var el = map.getContainer();
+    el.className = el.className.replace(/\bdash-z\d+\b/g, "").trim() +
+      " dash-z" + Math.round(map.getZoom());
+  }
+
+  function writeUrl(map) {
+    try {
+      var top = window.parent;
+      if (!top || top === window || !top.history) { return; }
+      var url = new URL(top.location.href);
+      var c = map.getCenter();
+      url.searchParams.set("c", c.lat.toFixed(4) + "," + c.lng.toFixed(4));
+      url.searchParams.set("z", String(Math.round(map.getZoom())));
+      top.history.replaceState(top.history.state, "", url.toString());
+    } catch (e) { /* another origin: no permalink view, nothing breaks */ }
+  }
+
+  L.Map.addInitHook(function () {
+    var map = this;
+    map.whenReady(function () {
+      zoomClass(map);
+      map.on("zoomend", function () { zoomClass(map); });
+      var first = true;
+      map.on("moveend", function () {
+        if (first) { first = false; return; }  // the initial view is the server's
+        writeUrl(map);
+      });
+      map.on("layeradd", function (e) {
+        var id = e.layer && e.layer._dashFocus;
+        if (!id || window.__dashFocused === id) { return; }
+        window.__dashFocused = id;
+        try {
+          if (window.frameElement) {
+            window.frameElement.scrollIntoView({block: "center", behavior: "smooth"});
+          }
+        } catch (err) { /* not framed */ }
+      });
+    });
+  });
+}());
