@@ -10,9 +10,17 @@ from pathlib import Path
 
 import pytest
 
-from dashboard import events, settings
+from dashboard import importers, settings
+from dashboard.store import EventStore
 
 DATA = Path(__file__).parent / "data"
+CURATED = settings.GEODATA_DIR / "events.geojson"
+
+
+def _curated() -> tuple[int, int]:
+    """How many curated events the importer accepts and rejects (the CLI must agree)."""
+    res = importers.import_file(CURATED)
+    return len(res.events), len(res.rejected)
 
 
 def run(*args: str, store: Path | None = None) -> subprocess.CompletedProcess[str]:
@@ -24,23 +32,39 @@ def run(*args: str, store: Path | None = None) -> subprocess.CompletedProcess[st
 
 def test_import_curated_then_reimport_updates(tmp_path):
     store = tmp_path / "s.gpkg"
-    path = settings.GEODATA_DIR / "events.geojson"
-    n = len(events.load_curated_events())
+    path = CURATED
+    n, bad = _curated()
     first = run("import", str(path), store=store)
-    assert first.returncode == 0, first.stderr
-    assert first.stdout.startswith(f"{n} imported ({n} new, 0 updated), 0 rejected")
+    assert first.returncode == (1 if bad else 0), first.stderr
+    # nothing but the rejected-row report on stderr: no library warning
+    assert len(first.stderr.splitlines()) == bad
+    assert all(line.startswith("  rejected feature ") for line in first.stderr.splitlines())
+    assert first.stdout.startswith(f"{n} imported ({n} new, 0 updated), {bad} rejected")
     again = run("import", str(path), store=store)
-    assert again.stdout.startswith(f"{n} imported (0 new, {n} updated), 0 rejected")
+    assert again.stdout.startswith(f"{n} imported (0 new, {n} updated), {bad} rejected")
     listed = run("list", store=store)
     assert f"{n} events in" in listed.stdout
 
 
-def test_import_reports_each_rejected_row(tmp_path):
+def test_import_reports_each_rejected_row_on_stderr_exit_1(tmp_path):
+    """Old behaviour: exit 0 and the report on stdout although rows were rejected."""
     proc = run("import", str(DATA / "mixed_rows.csv"), store=tmp_path / "s.gpkg")
-    assert proc.returncode == 0
+    assert proc.returncode == 1
     assert "1 imported (1 new, 0 updated), 7 rejected" in proc.stdout
-    assert proc.stdout.count("  rejected line ") == 7
-    assert "look swapped" in proc.stdout
+    assert proc.stderr.count("  rejected line ") == 7
+    assert len(proc.stderr.splitlines()) == 7 and "look swapped" in proc.stderr
+    assert "Traceback" not in proc.stderr
+
+
+def test_import_with_every_row_rejected_is_exit_2_and_writes_nothing(tmp_path):
+    bad = tmp_path / "bad.csv"
+    bad.write_text("event_date,latitude,longitude\nsoon,26,63\n2024-01-16,95,63\n")
+    store = tmp_path / "s.gpkg"
+    proc = run("import", str(bad), store=store)
+    assert proc.returncode == 2, proc.stderr
+    assert len(proc.stderr.splitlines()) == 1 and proc.stderr.startswith("error: No row of")
+    assert "line 2" in proc.stderr and "1 more rejected" in proc.stderr
+    assert not store.exists()
 
 
 @pytest.mark.parametrize("name", ["binary.csv", "syntax_error.geojson", "deep_nesting.geojson"])
@@ -56,7 +80,7 @@ def test_unreadable_file_is_one_line_exit_2_and_nothing_written(tmp_path, name):
 @pytest.mark.parametrize("fmt", ["geojson", "csv", "gpkg"])
 def test_export_import_round_trip_loses_nothing(tmp_path, fmt):
     s1, s2 = tmp_path / "a.gpkg", tmp_path / "b.gpkg"
-    run("import", str(settings.GEODATA_DIR / "events.geojson"), store=s1)
+    run("import", str(CURATED), store=s1)
     run("import", str(DATA / "acled_export.csv"), store=s1)
     out = tmp_path / f"out.{fmt}"
     proc = run("export", "--format", fmt, "--output", str(out), store=s1)
@@ -66,13 +90,13 @@ def test_export_import_round_trip_loses_nothing(tmp_path, fmt):
     run("export", "--format", "geojson", "--output", str(a), store=s1)
     run("export", "--format", "geojson", "--output", str(b), store=s2)
     assert json.loads(a.read_text()) == json.loads(b.read_text())
-    assert len(json.loads(a.read_text())["features"]) == len(events.load_curated_events()) + 3
+    assert len(json.loads(a.read_text())["features"]) == _curated()[0] + 3
 
 
 def test_export_filters_and_formula_safe_csv(tmp_path):
     store = tmp_path / "s.gpkg"
     run("import", str(DATA / "generic_yx.csv"), store=store)
-    run("import", str(settings.GEODATA_DIR / "events.geojson"), store=store)
+    run("import", str(CURATED), store=store)
     out = tmp_path / "pk.csv"
     proc = run("export", "--format", "csv", "--output", str(out), "--country", "Iran",
                "--from", "2024-01-18", "--to", "2024-01-31", store=store)
@@ -91,3 +115,110 @@ def test_bad_export_arguments(tmp_path):
     proc = run("export", "--format", "csv", "--output", str(tmp_path / "no" / "x.csv"),
                store=tmp_path / "s.gpkg")
     assert proc.returncode == 2 and "does not exist" in proc.stderr
+
+
+def test_from_after_to_is_one_sentence_exit_2(tmp_path):
+    """Old behaviour: silently 0 events."""
+    store = tmp_path / "s.gpkg"
+    run("import", str(CURATED), store=store)
+    out = tmp_path / "x.csv"
+    for cmd in (["export", "--format", "csv", "--output", str(out)], ["list"]):
+        proc = run(*cmd, "--from", "2024-01-20", "--to", "2024-01-10", store=store)
+        assert proc.returncode == 2
+        assert proc.stderr.strip() == ("error: The start date 2024-01-20 is after the end date "
+                                       "2024-01-10.")
+    assert not out.exists()
+
+
+@pytest.mark.parametrize("fmt", ["csv", "geojson"])
+def test_export_to_standard_output(tmp_path, fmt):
+    """Old behaviour: a file named '-' was written."""
+    store = tmp_path / "s.gpkg"
+    run("import", str(CURATED), store=store)
+    proc = subprocess.run([sys.executable, "-m", "dashboard", "events", "export", "--format",
+                           fmt, "--output", "-", "--country", "pakistan", "--store", str(store)],
+                          capture_output=True, text=True, timeout=300, check=False,
+                          cwd=tmp_path, stdin=subprocess.DEVNULL)
+    assert proc.returncode == 0 and proc.stderr == ""
+    assert not (tmp_path / "-").exists()
+    want = sum(importers.import_file(CURATED).events["country"] == "Pakistan")
+    if fmt == "csv":
+        rows = list(csv.DictReader(proc.stdout.splitlines()))
+    else:
+        rows = [f["properties"] for f in json.loads(proc.stdout)["features"]]
+    assert len(rows) == want > 0 and {r["country"] for r in rows} == {"Pakistan"}
+
+
+def test_gpkg_to_standard_output_is_refused(tmp_path):
+    proc = run("export", "--format", "gpkg", "--output", "-", store=tmp_path / "s.gpkg")
+    assert proc.returncode == 2 and "standard output" in proc.stderr
+    assert len(proc.stderr.splitlines()) == 1
+
+
+def test_export_gpkg_is_a_geopackage_with_only_events(tmp_path):
+    store = tmp_path / "s.gpkg"
+    run("import", str(CURATED), store=store)
+    out = tmp_path / "out.gpkg"
+    assert run("export", "--format", "gpkg", "--output", str(out), store=store).returncode == 0
+    import pyogrio
+
+    assert [name for name, _ in pyogrio.list_layers(out)] == ["events"]
+    assert len(pyogrio.read_dataframe(out)) == _curated()[0]
+
+
+def test_batches_and_remove_batch(tmp_path):
+    store = tmp_path / "s.gpkg"
+    assert run("batches", store=store).stdout.startswith("No import batches")
+    run("import", str(CURATED), store=store)
+    run("import", str(DATA / "acled_export.csv"), store=store)
+    proc = run("batches", "--json", store=store)
+    assert proc.returncode == 0 and proc.stderr == ""
+    got = json.loads(proc.stdout)
+    n = _curated()[0]
+    assert [b["label"] for b in got] == ["events.geojson", "acled_export.csv"]
+    assert [b["origin"] for b in got] == ["cli", "cli"]
+    assert [(b["inserted"], b["updated"], b["events"]) for b in got] == [(n, 0, n), (3, 0, 3)]
+    table = run("batches", store=store).stdout
+    assert got[1]["batch_id"] in table and "acled_export.csv" in table
+    removed = run("remove-batch", got[1]["batch_id"], store=store)
+    assert removed.returncode == 0 and "3 events deleted" in removed.stdout
+    assert f"{n} events in" in run("list", store=store).stdout
+    unknown = run("remove-batch", "nope", store=store)
+    assert unknown.returncode == 2 and len(unknown.stderr.splitlines()) == 1
+    assert "no import batch 'nope'" in unknown.stderr
+
+
+def test_geojson_given_as_store_is_refused_and_untouched(tmp_path):
+    """Old behaviour: the GeoJSON file was converted to SQLite in place."""
+    store = tmp_path / "mine.geojson"
+    store.write_bytes((DATA / "points.geojson").read_bytes())
+    for cmd in (["import", str(DATA / "acled_export.csv")], ["list"], ["batches"]):
+        proc = run(*cmd, store=store)
+        assert proc.returncode == 2
+        assert len(proc.stderr.splitlines()) == 1 and "is not a GeoPackage" in proc.stderr
+    assert store.read_bytes() == (DATA / "points.geojson").read_bytes()
+
+
+def test_events_table_without_geometry_is_one_line(tmp_path):
+    """Old behaviour: a traceback from 'events list' and 'events import'."""
+    import pandas as pd
+    import pyogrio
+
+    store = tmp_path / "attrs.gpkg"
+    pyogrio.write_dataframe(pd.DataFrame({"event_id_cnty": ["A1"]}), store, layer="events",
+                            driver="GPKG")
+    before = store.read_bytes()
+    for cmd in (["import", str(DATA / "acled_export.csv")], ["list"]):
+        proc = run(*cmd, store=store)
+        assert proc.returncode == 2
+        assert proc.stderr.startswith("error: The 'events' table in ")
+        assert len(proc.stderr.splitlines()) == 1 and "has no geometry" in proc.stderr
+    assert store.read_bytes() == before
+
+
+def test_import_through_a_symlinked_store(tmp_path):
+    target = tmp_path / "real.gpkg"
+    link = tmp_path / "link.gpkg"
+    link.symlink_to(target)
+    assert run("import", str(DATA / "acled_export.csv"), store=link).returncode == 0
+    assert link.is_symlink() and len(EventStore(target).read()) == 3
