@@ -64,6 +64,7 @@ OTHER_INT_COLUMNS = ("iso", "timestamp")
 #: Text columns checked for NUL characters (which a GeoPackage cannot store).
 _STORED_TEXT = (*model.TEXT_COLUMNS, "sources")
 _WANTED = frozenset(model.EVENT_COLUMNS)
+_NUMERIC = frozenset((*model.INT_COLUMNS, *model.COUNT_COLUMNS, *model.FLOAT_COLUMNS))
 _SURROGATE = re.compile("[\ud800-\udfff]")
 _JSON_STRING = re.compile(r'"(?:[^"\\]|\\.)*"', re.DOTALL)
 _SKIPPED_LINE = re.compile(r"line (\d+): expected (\d+) fields, saw (\d+)")
@@ -225,7 +226,7 @@ def _dates(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
 
 def _numbers_from_text(text: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     t = text.astype("str").str.strip().str.replace("\u2212", "-", regex=False)
-    given = (t != "").fillna(False).to_numpy(bool)
+    given = (t.notna() & (t != "")).to_numpy(bool)
     t = t.where(given)  # empty → missing
     try:  # Arrow's parser: fast, and the same numbers as pandas for any valid text
         import pyarrow as pa
@@ -816,6 +817,9 @@ def _read_geojson(text: str) -> ImportResult:
         if "category" not in row and "layer" in props:
             row["category"] = props["layer"]
         row["longitude"], row["latitude"] = coords[0], coords[1]
+        for key in _NUMERIC.intersection(row):
+            if isinstance(row[key], float) and math.isnan(row[key]):
+                row[key] = "NaN"  # given explicitly (JSON NaN): rejected like the text "NaN"
         problem = _bad_text(row)
         if problem:
             bad.append(Rejected(n, f"feature {n}: {problem}"))

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import json
+import warnings
 from pathlib import Path
 
+import geopandas as gpd
+import numpy as np
+import pandas as pd
 import pytest
 
-from dashboard import importers, settings
+from dashboard import events, geodesy, importers, layers, settings, store
 from dashboard.errors import ImportRejected
 
 DATA = Path(__file__).parent / "data"
@@ -129,3 +134,257 @@ def test_date_styles(text, iso):
 @pytest.mark.parametrize("text", ["", "16/01/24", "yesterday", None])
 def test_not_dates(text):
     assert importers.parse_date(text) is None
+
+
+# --------------------------------------------------------------------------- issue 10 findings
+def _csv(text: str) -> importers.ImportResult:
+    return importers.import_bytes(text.encode("utf-8"), "t.csv")
+
+
+def _fc(*features: dict) -> bytes:
+    return json.dumps({"type": "FeatureCollection", "features": list(features)}).encode()
+
+
+def _feature(props, coords=(63.5, 26.5)) -> dict:
+    return {"type": "Feature", "properties": props,
+            "geometry": {"type": "Point", "coordinates": list(coords)}}
+
+
+FILLER = "".join(f"2024-01-16,26.{i:03d},63.5,plain row {i}\n" for i in range(400))  # > 8 KB
+
+
+def test_rfc_4180_quote_escapes_after_the_first_8_kb_are_read():
+    res = _csv("date,lat,lon,notes\n" + FILLER + '2024-01-17,26.5,63.5,"He said ""no"", then"\n')
+    assert res.rejected == []
+    assert res.events["notes"].iloc[-1] == 'He said "no", then'
+
+
+def test_semicolons_in_a_comma_file_do_not_change_the_separator():
+    res = _csv("date,lat,lon,notes\n" + "".join(f'2024-01-16,26.{i},63.5,"a;b;c;{i}"\n'
+                                                 for i in range(3)))
+    assert res.rejected == [] and list(res.events["notes"]) == [f"a;b;c;{i}" for i in range(3)]
+
+
+@pytest.mark.parametrize("size", [200_000, 5_000_000])
+def test_a_text_field_longer_than_131072_characters_imports(size):
+    long = "x" * size
+    res = _csv(f'date,lat,lon,notes\n2024-01-16,26.5,63.5,"{long}"\n2024-01-17,26.6,63.5,b\n')
+    assert res.rejected == [] and res.events["notes"].iloc[0] == long
+
+
+def test_rows_with_extra_fields_are_rejected_by_their_first_line():
+    res = _csv('date,lat,lon,notes\n'
+               '2024-01-16,26.5,63.5,"two\nlines"\n'     # lines 2-3
+               '2024-01-16,26.6,63.5,ok,\n'              # line 4: an empty extra field is fine
+               '2024-01-16,26.7,63.5,shifted,extra\n'    # line 5
+               '2024-13-01,26.8,63.5,"bad\r\ndate"\n'    # lines 6-7
+               '2024-01-16,95,63.5,last\n')              # line 8
+    assert sorted(res.events["notes"]) == ["ok", "two\nlines"]
+    reasons = {r.row: r.reason for r in res.rejected}
+    assert sorted(reasons) == [5, 6, 8]
+    assert reasons[5] == "line 5: the row has 5 fields but the header has 4"
+    assert "not a date" in reasons[6] and "outside -90..90" in reasons[8]
+
+
+@pytest.mark.parametrize("where", ["early", "late"])
+def test_a_nul_character_rejects_its_row_with_a_reason_and_is_never_cut(where):
+    bad = "2024-01-17,26.5,63.5,before\x00after\n"
+    text = ("date,lat,lon,notes\n" + bad + FILLER if where == "early"
+            else "date,lat,lon,notes\n" + FILLER + bad)
+    res = _csv(text)
+    assert len(res.events) == 400 and not res.events["notes"].str.contains("before").any()
+    [rej] = res.rejected
+    assert rej.row == (2 if where == "early" else 402)
+    assert "notes contains a NUL character" in rej.reason
+    res = importers.import_bytes(_fc(_feature({"event_date": "2024-01-16", "notes": "a\x00b"})),
+                                 "x.geojson")
+    assert len(res.events) == 0 and "NUL character" in res.rejected[0].reason
+
+
+def test_a_lone_surrogate_in_geojson_text_is_a_row_reason_not_a_traceback():
+    ok = json.dumps(_feature({"event_date": "2024-01-16", "notes": "fine"}))
+    text = ('{"type":"FeatureCollection","features":[{"type":"Feature","properties":'
+            '{"event_date":"2024-01-16","notes":"bad \\ud800 text"},"geometry":{"type":"Point",'
+            '"coordinates":[63.5,26.5]}},' + ok + "]}")
+    res = importers.import_bytes(text.encode(), "s.geojson")
+    assert list(res.events["notes"]) == ["fine"]
+    assert res.rejected[0].row == 1 and "unpaired UTF-16 surrogate" in res.rejected[0].reason
+
+
+def _model(**columns) -> pd.DataFrame:
+    n = len(next(iter(columns.values())))
+    base = {"event_id_cnty": [f"T{i}" for i in range(n)], "event_date": ["2024-01-16"] * n,
+            "latitude": [26.5] * n, "longitude": [63.5] * n}
+    return events.normalise(pd.DataFrame({**base, **columns}))
+
+
+def test_a_leading_quote_is_removed_only_where_our_csv_export_added_it(tmp_path):
+    texts = ["'=1+1", "'plain", "''", "'", "=SUM(A1)", "-", "@x", "\tx", "it's"]
+    ev = _model(notes=texts)
+    back = _csv(events.to_csv(ev)).events
+    assert list(back["notes"]) == texts
+    # a user's CSV: only "'" before a formula character or "'" is our guard
+    res = _csv("date,lat,lon,notes\n2024-01-16,26.5,63.5,'=A1\n2024-01-16,26.6,63.5,'abc\n")
+    assert list(res.events["notes"]) == ["=A1", "'abc"]
+    # GeoJSON and GeoPackage keep every leading "'"
+    res = importers.import_bytes(_fc(_feature({"event_date": "2024-01-16", "notes": "'=x"})),
+                                 "g.geojson")
+    assert res.events["notes"].iloc[0] == "'=x"
+    path = tmp_path / "q.gpkg"
+    store.write_gpkg(ev, path)
+    assert list(importers.import_file(path).events["notes"]) == texts
+
+
+def test_sources_with_separators_and_newlines_survive_a_csv_round_trip():
+    sources = ["https://a.example/x;y", "line one\nline two", 'quote " and , comma',
+               "'=not a formula", "[1] bracket"]
+    ev = _model(sources=[sources, []])
+    back = _csv(events.to_csv(ev)).events
+    assert back["sources"].iloc[0] == sources and back["sources"].iloc[1] == []
+    # older exports and user files: one source per line or separated by ";"
+    res = _csv('date,lat,lon,sources\n2024-01-16,26.5,63.5,"a ; b"\n')
+    assert res.events["sources"].iloc[0] == ["a", "b"]
+
+
+HOSTILE = [
+    ("date", "2924-01-16", "the date '2924-01-16' is outside the dates this tool can hold"),
+    ("date", "1500-06-01", "the date '1500-06-01' is outside the dates this tool can hold"),
+    ("geo_precision", "1e20", "geo_precision '1e20' is not 1, 2 or 3"),
+    ("geo_precision", "inf", "geo_precision 'inf' is not 1, 2 or 3"),
+    ("timestamp", "1" * 23, "is not a whole number between"),
+    ("lat", "1" * 400, "are not finite numbers"),
+    ("lon", "9" * 5000, "are not "),
+    ("fatalities", "1" * 400, "is not a count of people"),
+    ("fatalities", "1" * 5000, "is not a count of people"),
+    ("fatalities", "2.5", "is not a count of people"),
+    ("iso", "1" * 5000, "is not a whole number between"),
+    ("uncertainty_km", "inf", "uncertainty_km 'inf' is not a distance in km"),
+    ("uncertainty_km", "-1", "uncertainty_km '-1' is not a distance in km"),
+    ("uncertainty_km", "NaN", "uncertainty_km 'NaN' is not a distance in km"),
+]
+
+
+@pytest.mark.parametrize(("column", "value", "reason"), HOSTILE)
+def test_hostile_csv_values_are_row_rejections_with_a_reason(column, value, reason):
+    cols = ["date", "lat", "lon", "geo_precision", "timestamp", "fatalities", "iso",
+            "uncertainty_km"]
+    good = {"date": "2024-01-16", "lat": "26.5", "lon": "63.5", "geo_precision": "1",
+            "timestamp": "1705500000", "fatalities": "2", "iso": "586", "uncertainty_km": ""}
+    bad = {**good, "lat": "26.6", column: value}
+    text = ",".join(cols) + "\n" + "\n".join(",".join(r[c] for c in cols)
+                                              for r in (good, bad)) + "\n"
+    res = _csv(text)
+    assert len(res.events) == 1 and res.events["uncertainty_km"].iloc[0] == 2.0
+    [rej] = res.rejected
+    assert rej.row == 3 and rej.reason.startswith("line 3: ") and reason in rej.reason
+    assert "\n" not in rej.reason and len(rej.reason) < 200
+
+
+@pytest.mark.parametrize(("props", "reason"), [
+    ('{"event_date":"2924-01-16"}', "outside the dates this tool can hold"),
+    ('{"event_date":"2024-01-16","geo_precision":1e20}', "geo_precision '1e+20' is not 1, 2 or 3"),
+    ('{"event_date":"2024-01-16","timestamp":' + "1" * 23 + "}", "is not a whole number"),
+    ('{"event_date":"2024-01-16","fatalities":' + "1" * 400 + "}", "is not a count of people"),
+    ('{"event_date":"2024-01-16","fatalities":' + "1" * 5000 + "}", "is not a count of people"),
+    ('{"event_date":"2024-01-16","uncertainty_km":Infinity}', "is not a distance in km"),
+    ('{"event_date":"2024-01-16","uncertainty_km":NaN}', "is not a distance in km"),
+    ('{"event_date":"2024-01-16","uncertainty_km":-3}', "is not a distance in km"),
+    ('["event_date","2024-01-16"]', "its properties are a list, not an object"),
+    ('"2024-01-16"', "its properties are a string, not an object"),
+])
+def test_hostile_geojson_values_are_row_rejections_with_a_reason(props, reason):
+    ok = json.dumps(_feature({"event_date": "2024-01-16", "notes": "ok"}))
+    bad = ('{"type":"Feature","properties":' + props +
+           ',"geometry":{"type":"Point","coordinates":[63.6,26.6]}}')
+    text = '{"type":"FeatureCollection","features":[' + ok + "," + bad + "]}"
+    res = importers.import_bytes(text.encode(), "h.geojson")
+    assert list(res.events["notes"]) == ["ok"]
+    [rej] = res.rejected
+    assert rej.row == 2 and rej.reason.startswith("feature 2: ") and reason in rej.reason
+
+
+def test_huge_coordinates_in_geojson_are_a_row_reason():
+    res = importers.import_bytes(_fc(_feature({"event_date": "2024-01-16"}),
+                                     _feature({"event_date": "2024-01-16"},
+                                              (10 ** 400, 26.5))), "c.geojson")
+    assert len(res.events) == 1 and "are not finite numbers" in res.rejected[0].reason
+
+
+# ----------------------------------------------------------------------------- GeoPackages
+def _points(lats, lons, crs="EPSG:4326", **cols) -> gpd.GeoDataFrame:
+    n = len(lats)
+    data = {"event_date": ["2024-01-16"] * n, "notes": [f"n{i}" for i in range(n)], **cols}
+    return gpd.GeoDataFrame(data, geometry=gpd.points_from_xy(lons, lats), crs=crs)
+
+
+def test_a_multi_layer_geopackage_reads_the_events_layer(tmp_path):
+    path = tmp_path / "multi.gpkg"
+    _points([27.0], [63.0], notes=["a place"]).to_file(path, layer="places", driver="GPKG")
+    _points([26.5, 26.6], [63.5, 63.6]).to_file(path, layer="events", driver="GPKG")
+    res = importers.import_file(path)
+    assert list(res.events["notes"]) == ["n0", "n1"]
+
+
+def test_several_point_layers_without_an_events_layer_is_one_sentence(tmp_path):
+    path = tmp_path / "two.gpkg"
+    _points([27.0], [63.0]).to_file(path, layer="strikes", driver="GPKG")
+    _points([26.5], [63.5]).to_file(path, layer="raids", driver="GPKG")
+    with pytest.raises(ImportRejected, match=r"several point layers \(strikes, raids\)"):
+        importers.import_file(path)
+
+
+def test_a_single_point_layer_with_another_name_is_read(tmp_path):
+    path = tmp_path / "one.gpkg"
+    _points([26.5], [63.5]).to_file(path, layer="my_points", driver="GPKG")
+    assert len(importers.import_file(path).events) == 1
+
+
+def test_a_projected_geopackage_is_reprojected_without_warnings(tmp_path, capfd):
+    lats, lons = [26.5, 27.35], [63.5, 62.3]
+    utm = _points(lats, lons).to_crs("EPSG:32641")
+    path = tmp_path / "utm.gpkg"
+    utm.to_file(path, layer="events", driver="GPKG")
+    capfd.readouterr()
+    res = importers.import_file(path)
+    assert res.rejected == []
+    assert res.events["latitude"].tolist() == pytest.approx(lats, abs=1e-9)
+    assert res.events["longitude"].tolist() == pytest.approx(lons, abs=1e-9)
+    assert res.events.crs.to_epsg() == 4326
+    assert capfd.readouterr().err == ""
+
+
+def test_a_geopackage_without_crs_and_metre_coordinates_is_one_sentence(tmp_path):
+    path = tmp_path / "nocrs.gpkg"
+    frame = _points([3_100_000.0], [650_000.0]).set_crs(None, allow_override=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # pyogrio: "'crs' was not provided" (on purpose)
+        frame.to_file(path, layer="events", driver="GPKG")
+    with pytest.raises(ImportRejected, match="has no coordinate reference system") as exc:
+        importers.import_file(path)
+    assert "650,000, 3,100,000" in str(exc.value) and "\n" not in str(exc.value)
+
+
+# ------------------------------------------------------------------------------ cost per row
+def test_the_country_check_is_one_vectorised_pass_and_matches_the_exact_distance(monkeypatch):
+    real = geodesy.nearest_on_geometry
+    calls = []
+
+    def counting(lats, lons, geom):
+        calls.append(len(np.atleast_1d(lats)))
+        return real(lats, lons, geom)
+
+    monkeypatch.setattr(importers.geodesy, "nearest_on_geometry", counting)
+    rng = np.random.default_rng(3)
+    lats = np.concatenate([rng.uniform(22.0, 25.5, 250), rng.uniform(5.0, 15.0, 50)])
+    lons = np.concatenate([rng.uniform(61.0, 68.0, 250), rng.uniform(40.0, 50.0, 50)])
+    rows = "".join(f"2024-01-16,{a},{o},Pakistan\n" for a, o in zip(lats.tolist(), lons.tolist(),
+                                                                  strict=True))
+    res = _csv("date,lat,lon,country\n" + rows)
+    assert len(calls) <= 1  # the old check measured every row on its own (~89 ms each)
+    pakistan = layers.load_countries().set_index("name").geometry["Pakistan"]
+    exact = real(lats, lons, pakistan)
+    expected = {i + 2 for i in np.flatnonzero(~exact["inside"].to_numpy()
+                                              & (exact["distance_m"].to_numpy() > 50_000))}
+    assert {r.row for r in res.rejected} == expected
+    assert len(expected) > 60 and len(res.events) > 60
+    assert all("more than 50 km outside Pakistan" in r.reason for r in res.rejected)
