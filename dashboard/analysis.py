@@ -108,6 +108,10 @@ def _target_geometry(target: str) -> tuple[Any, str]:
     return Point(site.lon, site.lat), site.name
 
 
+def _not_a_radius(text: str) -> str:
+    return f"The radius {text[:40]!r} is not a number of km; write numbers such as 25, 50."
+
+
 def parse_radii_km(radii_km: Any) -> list[float]:
     """THE radius parser (page and CLI): radii in km from a number, a list, or text such as
     "25, 50 100" or "25km; 50". Returns them ascending without repeats.
@@ -128,11 +132,9 @@ def parse_radii_km(radii_km: Any) -> list[float]:
         try:
             r = float(p)
         except (TypeError, ValueError, OverflowError):
-            raise BadParameter(f"{text[:40]!r} is not a distance in km; write numbers such "
-                               "as 25, 50.") from None
+            raise BadParameter(_not_a_radius(text)) from None
         if not math.isfinite(r):
-            raise BadParameter(f"{text[:40]!r} is not a distance in km; write numbers such "
-                               "as 25, 50.")
+            raise BadParameter(_not_a_radius(text))
         if r <= 0:
             raise BadParameter(f"A radius must be more than 0 km (got {r:g} km).")
         if r > settings.MAX_RADIUS_KM:

@@ -22,7 +22,8 @@ from dashboard import geodesy, layers, settings
 from dashboard.errors import BadParameter, DataError, UnknownSite
 from dashboard.settings import KM_PER_MILE, KM_PER_NMI
 
-_COORD = re.compile(r"^\s*[-+]?\d+(\.\d+)?\s*[,;]\s*[-+]?\d+(\.\d+)?\s*$")
+_NUMBER = r"[-+]?(?:\d+(?:\.\d*)?|\.\d+)"
+_COORD = re.compile(rf"^\s*{_NUMBER}\s*[,;]\s*{_NUMBER}\s*$")
 
 
 @dataclass(frozen=True)

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import geopandas as gpd
 import numpy as np
 import pytest
 import shapely
+from hypothesis import given
+from hypothesis import strategies as st
 
-from dashboard import analysis, events, layers
+from dashboard import analysis, events, geodesy, layers, settings
 from dashboard.errors import BadParameter
 
 
@@ -52,3 +55,88 @@ def test_points_within_counts_events_and_places_by_smallest_radius():
     assert members.loc["CUR-PAK-001", "kind"] == "event"
     row100 = res.summary.set_index("radius_km").loc[100]
     assert row100["places"] >= 2 and row100["events"] >= 1
+
+
+# ------------------------------------------------------------------- THE radius parser
+@pytest.mark.parametrize(("given", "radii"), [
+    ("25, 50 100", [25.0, 50.0, 100.0]), ("50;25;50", [25.0, 50.0]), ("10km, 20 KM", [10, 20]),
+    ([90, 45], [45.0, 90.0]), (5, [5.0]), ("0.5", [0.5]),
+    (str(settings.MAX_RADIUS_KM), [settings.MAX_RADIUS_KM])])
+def test_parse_radii_km_accepts_numbers_lists_and_text(given, radii):
+    assert analysis.parse_radii_km(given) == radii
+
+
+@pytest.mark.parametrize(("given", "fragment"), [
+    ("ten", "not a number of km"), ("-5", "more than 0 km"), ("0", "more than 0 km"),
+    ("nan", "not a number"), ("inf", "not a number"), ("1e400", "not a number"),
+    ("5001", "at most 5,000 km"), ("", "at least one radius"), ([], "at least one radius"),
+    (" ".join(str(i) for i in range(1, 10)), "at most 8 radii")])
+def test_parse_radii_km_errors_are_one_friendly_sentence(given, fragment):
+    with pytest.raises(BadParameter) as exc:
+        analysis.parse_radii_km(given)
+    msg = str(exc.value)
+    assert fragment in msg and "\n" not in msg and msg[0].isupper() and msg.endswith(".")
+
+
+@given(st.lists(st.floats(min_value=0.001, max_value=settings.MAX_RADIUS_KM), min_size=1,
+                max_size=settings.MAX_RADII))
+def test_parse_radii_km_round_trips_any_valid_list(radii):
+    text = ", ".join(repr(r) for r in radii)
+    assert analysis.parse_radii_km(text) == sorted(set(radii))
+    assert analysis.parse_radii_km(radii) == sorted(set(radii))
+
+
+def test_limits_live_in_settings(monkeypatch):
+    monkeypatch.setattr(settings, "MAX_RADII", 2)
+    with pytest.raises(BadParameter, match="at most 2 radii"):
+        analysis.parse_radii_km("1 2 3")
+    monkeypatch.setattr(settings, "MAX_RADIUS_KM", 10.0)
+    with pytest.raises(BadParameter, match="at most 10 km"):
+        analysis.parse_radii_km("11")
+
+
+# ------------------------------------------------------------ provinces by code or name
+@pytest.mark.parametrize(("target", "label"), [
+    ("Sistan and Baluchestan", "Sistan and Baluchestan (IR-13)"),
+    ("sistan-and-baluchestan", "Sistan and Baluchestan (IR-13)"),
+    ("IR-13", "Sistan and Baluchestan (IR-13)"), ("Balochistan", "Balochistan (PK-BA)"),
+    ("BALOCHISTAN", "Balochistan (PK-BA)"), ("pk-ba", "Balochistan (PK-BA)")])
+def test_province_by_iso_code_or_unique_name(target, label):
+    geom, found = analysis.find_province(target)
+    assert found == label
+    assert geom.geom_type in ("Polygon", "MultiPolygon")
+
+
+def test_buffer_target_by_province_name_equals_by_code():
+    by_name = analysis.buffer_target("Sistan and Baluchestan", [20])
+    by_code = analysis.buffer_target("IR-13", [20])
+    assert by_name["target"].iloc[0] == by_code["target"].iloc[0]
+    assert by_name.geometry.iloc[0].equals(by_code.geometry.iloc[0])
+
+
+def _fake_provinces():
+    sq = lambda x: shapely.box(x, 20.0, x + 1.0, 21.0)  # noqa: E731
+    return gpd.GeoDataFrame(
+        {"iso_3166_2": ["XX-01", "XX-01", "XX-02", "XX-03", "XX-04", "XX-04"],
+         "name": ["Split", "Split", "Twin", "Twin", "Alpha", "Beta"],
+         "name_local": ["", "", "", "", "", ""]},
+        geometry=[sq(60), sq(62), sq(64), sq(66), sq(68), sq(70)], crs="EPSG:4326")
+
+
+def test_province_parts_are_merged_and_ambiguity_is_one_sentence(monkeypatch):
+    monkeypatch.setattr(analysis.layers, "load_provinces", lambda *_a: _fake_provinces())
+    geom, label = analysis.find_province("split")
+    assert label == "Split (XX-01)" and len(shapely.get_parts(geom)) == 2
+    with pytest.raises(BadParameter, match="XX-02, XX-03"):
+        analysis.find_province("Twin")
+    with pytest.raises(BadParameter, match="Alpha, Beta"):
+        analysis.find_province("XX-04")
+    assert analysis.find_province("Nowhere") is None
+
+
+def test_buffer_rings_of_a_province_are_exact_at_every_vertex():
+    gdf = analysis.buffer_target("Balochistan", "45 90")
+    geom, _ = analysis.find_province("PK-BA")
+    for row in gdf.itertuples():
+        err = geodesy.buffer_vertex_errors(row.geometry, geom, row.radius_km * 1000)
+        assert np.max(np.abs(err)) <= geodesy.BUFFER_VERTEX_TOLERANCE

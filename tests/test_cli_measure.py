@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import csv
 import json
+import os
+import signal
+import stat
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -162,3 +166,139 @@ def test_locate_json_and_geojson(tmp_path):
     assert summary["area_km2"] == pytest.approx(core.area_km2, abs=0.1)
     fc = json.loads(out.read_text())
     assert fc["features"][0]["geometry"]["type"] in ("Polygon", "MultiPolygon")
+
+
+# ------------------------------------------------------------------ new behaviour (issue 10)
+def test_same_site_twice_prints_zero_and_no_bearing():
+    proc = run("distance", "Panjgur", "Panjgur")
+    assert proc.returncode == 0, proc.stderr
+    assert "0.000 km" in proc.stdout and "initial bearing" not in proc.stdout
+    assert "same point" in proc.stdout and "180" not in proc.stdout
+    out = json.loads(run("distance", "Panjgur", "Panjgur", "--json").stdout)
+    assert out["distance_m"] == 0 and out["initial_bearing_deg"] is None
+    assert out["final_bearing_deg"] is None
+
+
+@pytest.mark.parametrize(("target", "label"), [
+    ("Sistan and Baluchestan", "Sistan and Baluchestan (IR-13)"),
+    ("Balochistan", "Balochistan (PK-BA)"), ("IR-13", "Sistan and Baluchestan (IR-13)")])
+def test_buffer_a_province_by_name_or_code(tmp_path, capsys, target, label):
+    from dashboard import cli
+
+    out = tmp_path / "p.geojson"
+    assert cli.main(["buffer", target, "--km", "20", "--output", str(out)]) == 0
+    fc = json.loads(out.read_text())
+    assert fc["features"][0]["properties"]["target"] == label
+    assert label in capsys.readouterr().out
+
+
+def test_buffer_dash_output_is_standard_output(tmp_path, monkeypatch, capsys):
+    from dashboard import cli
+
+    monkeypatch.chdir(tmp_path)
+    assert cli.main(["buffer", "Panjgur", "--km", "10", "--output", "-"]) == 0
+    fc = json.loads(capsys.readouterr().out)
+    assert fc["features"][0]["properties"]["radius_km"] == 10
+    assert list(tmp_path.iterdir()) == []  # no file named '-'
+
+
+def test_locate_dash_output_prints_only_the_geojson(capsys):
+    from dashboard import cli
+
+    assert cli.main(["locate", "--from", "Panjgur:90:15", "--output", "-"]) == 0
+    fc = json.loads(capsys.readouterr().out)
+    assert fc["features"][0]["geometry"]["type"] in ("Polygon", "MultiPolygon")
+
+
+def test_distance_to_dash_output_and_bad_row_prints_nothing(tmp_path, capsys):
+    from dashboard import cli
+
+    src = tmp_path / "in.csv"
+    _write_csv(src, ["lat", "lon"], [["26.9", "64.1"]])
+    assert cli.main(["distance-to", "border", "--input", str(src), "--output", "-"]) == 0
+    rows = list(csv.DictReader(capsys.readouterr().out.splitlines()))
+    assert len(rows) == 1 and float(rows[0]["distance_m"]) > 0
+    _write_csv(src, ["lat", "lon"], [["26.9", "64.1"], ["-91", "64.1"]])
+    assert cli.main(["distance-to", "border", "--input", str(src), "--output", "-"]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == ""  # all or nothing on standard output too
+    assert "CSV line 3: latitude -91 is outside -90..90" in captured.err
+
+
+@pytest.mark.parametrize(("output", "fragment"), [
+    ("", "empty"), ("{tmp}", "is a folder"), ("{tmp}/missing/x.geojson", "does not exist"),
+    ("{tmp}/" + "n" * 256, "too long")])
+def test_output_errors_are_one_line_exit_2(tmp_path, capsys, output, fragment):
+    from dashboard import cli
+
+    path = output.format(tmp=tmp_path)
+    assert cli.main(["buffer", "Panjgur", "--km", "10", "--output", path]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and err.startswith("error: ") and fragment in err
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_outputs_follow_the_umask_and_write_through_symlinks(tmp_path, capsys):
+    from dashboard import cli
+
+    old = os.umask(0o022)
+    try:
+        out = tmp_path / ("n" * 247 + ".geojson")  # 255 bytes: a long legal name works
+        assert cli.main(["buffer", "Panjgur", "--km", "10", "--output", str(out)]) == 0
+        assert stat.S_IMODE(out.stat().st_mode) == 0o644
+        target = tmp_path / "real.geojson"
+        target.write_text("old")
+        link = tmp_path / "link.geojson"
+        link.symlink_to(target)
+        assert cli.main(["locate", "--border", "45:10", "--output", str(link)]) == 0
+    finally:
+        os.umask(old)
+    assert link.is_symlink() and json.loads(target.read_text())["type"] == "FeatureCollection"
+    assert not [p for p in tmp_path.iterdir() if p.name.endswith(".part")]
+
+
+def _big_csv(path: Path, rows: int) -> None:
+    with path.open("w", encoding="utf-8") as fh:
+        fh.write("lat,lon\n")
+        fh.writelines(f"{25 + (i % 500) * 0.01:.2f},{62 + (i % 300) * 0.01:.2f}\n"
+                      for i in range(rows))
+
+
+def _start_distance_to(tmp_path: Path) -> tuple[subprocess.Popen[str], Path]:
+    src, out = tmp_path / "in.csv", tmp_path / "out.csv"
+    if not src.exists():
+        _big_csv(src, 400_000)
+    proc = subprocess.Popen([sys.executable, "-m", "dashboard", "distance-to", "border",
+                             "--input", str(src), "--output", str(out)],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 120
+    while not _parts(tmp_path) and proc.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert proc.poll() is None and _parts(tmp_path), "the temporary output never appeared"
+    return proc, out
+
+
+def _parts(folder: Path) -> list[Path]:
+    return [p for p in folder.iterdir() if p.name.startswith(".") or p.suffix == ".part"]
+
+
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT, signal.SIGHUP])
+def test_distance_to_leaves_no_part_file_after_a_signal(tmp_path, sig):
+    proc, out = _start_distance_to(tmp_path)
+    proc.send_signal(sig)
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode != 0
+    assert _parts(tmp_path) == [] and not out.exists()
+    assert "Traceback" not in err
+
+
+def test_distance_to_part_file_after_sigkill_is_removed_by_the_next_run(tmp_path):
+    proc, out = _start_distance_to(tmp_path)
+    proc.kill()
+    proc.wait(timeout=60)
+    assert len(_parts(tmp_path)) == 1  # SIGKILL cannot be caught …
+    small = tmp_path / "small.csv"
+    _write_csv(small, ["lat", "lon"], [["26.9", "64.1"]])
+    again = run("distance-to", "border", "--input", str(small), "--output", str(out))
+    assert again.returncode == 0, again.stderr
+    assert _parts(tmp_path) == []  # … so the next write to the folder cleans it

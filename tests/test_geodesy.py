@@ -221,3 +221,88 @@ def test_border_length_equals_geographiclib_sum_of_segments():
     xy = shapely.get_coordinates(border)
     ref = sum(_ref(xy[i, 1], xy[i, 0], xy[i + 1, 1], xy[i + 1, 0])[0] for i in range(len(xy) - 1))
     assert geodesy.length_m(border) == pytest.approx(ref, abs=1e-3)
+
+
+# ------------------------------------------------------------- exact buffers: every vertex
+def _vertex_rel_errors(buf, geom, radius_m):
+    """Signed relative error of EVERY vertex of ``buf`` (all rings), measured independently:
+    GeographicLib to the points of a point source, nearest_on_geometry to lines/polygons."""
+    xy = shapely.get_coordinates(buf)
+    if geom.geom_type in ("Point", "MultiPoint"):
+        pts = shapely.get_coordinates(geom)
+        d = np.array([min(REF.Inverse(py, px, y, x)["s12"] for px, py in pts) for x, y in xy])
+    else:
+        res = geodesy.nearest_on_geometry(xy[:, 1], xy[:, 0], geom)
+        d = np.where(res["inside"], -res["distance_m"], res["distance_m"])
+    return (d - radius_m) / radius_m
+
+
+def _province(code):
+    prov = layers.load_provinces()
+    return shapely.union_all(prov.loc[prov["iso_3166_2"] == code].geometry.to_numpy())
+
+
+_EXACT_CASES = {
+    "border 45 km": (lambda: layers.load_border().geometry, 45),
+    "border 50 km": (lambda: layers.load_border().geometry, 50),
+    "border 90 km": (lambda: layers.load_border().geometry, 90),
+    "province PK-BA 50 km": (lambda: _province("PK-BA"), 50),
+    "province IR-13 45 km": (lambda: _province("IR-13"), 45),
+    "point 45 km": (lambda: Point(64.1, 26.9667), 45),
+    "multipoint, overlapping discs 45 km": (
+        lambda: shapely.MultiPoint([(64.1, 26.9667), (63.5, 26.55), (62.33, 27.37)]), 45),
+    "two provinces (multi-part) 30 km": (
+        lambda: shapely.MultiPolygon([_province("PK-BA"), _province("IR-13")]), 30),
+    "multi-line with a sharp bend 20 km": (
+        lambda: MultiLineString([[(62.0, 26.0), (63.0, 26.5), (62.1, 26.6)],
+                                 [(64.0, 27.0), (64.5, 27.4)]]), 20),
+}
+
+
+@pytest.mark.parametrize("case", list(_EXACT_CASES))
+def test_every_buffer_vertex_is_at_the_radius_within_0_01_percent(case):
+    make, km = _EXACT_CASES[case]
+    geom, r = make(), km * 1000.0
+    buf = geodesy.buffer(geom, r)
+    assert buf.is_valid and buf.geom_type in ("Polygon", "MultiPolygon")
+    err = _vertex_rel_errors(buf, geom, r)
+    assert len(err) == len(shapely.get_coordinates(buf))  # every vertex, not a sample
+    worst = float(np.max(np.abs(err)))
+    assert worst <= geodesy.BUFFER_VERTEX_TOLERANCE, f"{case}: worst vertex {worst:.2e}"
+    # the core's own checker agrees with the independent one
+    assert np.allclose(geodesy.buffer_vertex_errors(buf, geom, r), err, atol=1e-7)
+
+
+def test_buffer_covers_its_source_and_rings_are_each_exact():
+    border = layers.load_border().geometry
+    polys = geodesy.rings(border, [90_000, 45_000])
+    for poly, r in zip(polys, (90_000, 45_000), strict=True):
+        assert poly.buffer(1e-9).covers(border)
+        assert np.max(np.abs(geodesy.buffer_vertex_errors(poly, border, r))) <= 1e-4
+
+
+def test_nearest_on_geometry_measures_to_points_and_mixed_collections():
+    pts = shapely.MultiPoint([(64.1, 26.9667), (62.3342, 27.3708)])
+    res = geodesy.nearest_on_geometry([26.5, 27.0], [63.9, 62.5], pts)
+    for k, (lat, lon) in enumerate([(26.5, 63.9), (27.0, 62.5)]):
+        ref = min(REF.Inverse(lat, lon, py, px)["s12"]
+                  for px, py in shapely.get_coordinates(pts))
+        assert res["distance_m"][k] == pytest.approx(ref, abs=1e-3)
+    mixed = shapely.GeometryCollection([Point(64.1, 26.9667),
+                                        LineString([(60.0, 25.0), (60.0, 30.0)])])
+    res = geodesy.nearest_on_geometry([26.9667], [64.0], mixed)
+    assert res["distance_m"][0] == pytest.approx(REF.Inverse(26.9667, 64.0, 26.9667,
+                                                             64.1)["s12"], abs=1e-3)
+    assert not res["inside"][0]
+
+
+@pytest.mark.parametrize(("lat", "lon", "fragment"), [
+    (95, 10, "Latitude 95"), (10, 181, "Longitude 181"), (float("nan"), 0, "finite"),
+    (0, float("inf"), "finite")])
+def test_one_lat_lon_rule_for_values_and_masks(lat, lon, fragment):
+    with pytest.raises(BadCoordinate, match=fragment):
+        geodesy.validate_latlon(lat, lon)
+    assert not geodesy.latlon_ok([0.0, lat], [0.0, lon])[1]
+    assert geodesy.latlon_ok([0.0, lat], [0.0, lon])[0]
+    assert fragment.lower() in geodesy.latlon_problem(lat, lon).lower()
+    assert geodesy.latlon_problem(-90.0, 180.0) is None

@@ -40,3 +40,18 @@ def test_unknown_site_suggests_names_in_one_sentence():
 )
 def test_value_errors_are_value_errors(cls):
     assert issubclass(cls, ValueError) and issubclass(cls, errors.DashboardError)
+
+
+def test_limits_and_units_live_in_settings():
+    from dashboard import geodesy
+
+    assert settings.MAX_RADII == 8 and settings.MAX_RADIUS_KM == 5000.0
+    assert geodesy.MAX_BUFFER_M == settings.MAX_RADIUS_KM * 1000.0
+    assert settings.KM_PER_MILE == 1.609344 and settings.KM_PER_NMI == 1.852
+    assert geodesy.METHOD == settings.METHOD
+
+
+def test_output_error_is_a_dashboard_error_and_an_os_error():
+    err = errors.OutputError("The output path is empty; give a file name such as out.csv.")
+    assert isinstance(err, errors.DashboardError) and isinstance(err, OSError)
+    assert str(err).endswith(".")

@@ -85,3 +85,27 @@ def test_nearest_site_and_sites_within():
     near = sites.sites_within(sites.resolve_site("Panjgur"), 100)
     assert [s.id for s, _ in near][:1] and all(m <= 100_000 for _, m in near)
     assert "sabz-koh" in {s.id for s, _ in near}
+
+
+def test_zero_distance_has_no_bearing():
+    panjgur = sites.resolve_site("Panjgur")
+    res = sites.measure_distance(panjgur, panjgur)
+    assert res.distance_m == 0.0 and not res.bearing_defined
+    d = res.to_dict()
+    assert d["initial_bearing_deg"] is None and d["final_bearing_deg"] is None
+    assert d["distance_km"] == 0.0
+    typed = sites.measure_distance(sites.resolve_site("26.9667,64.1"), panjgur)
+    assert typed.distance_m == 0.0 and not typed.bearing_defined
+
+
+def test_nonzero_distance_keeps_its_bearing():
+    res = sites.measure_distance(sites.resolve_site("Panjgur"), sites.resolve_site("Saravan"))
+    assert res.bearing_defined and 0 <= res.initial_bearing_deg < 360
+    assert res.to_dict()["initial_bearing_deg"] == pytest.approx(res.initial_bearing_deg)
+
+
+@pytest.mark.parametrize("text", ["-33.86,151.21", "-33.86, -151.21", "+10,-0.5"])
+def test_negative_coordinates_resolve(text):
+    site = sites.resolve_site(text)
+    lat, lon = (float(p) for p in text.split(","))
+    assert (site.lat, site.lon) == (lat, lon)
