@@ -14,8 +14,10 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install --quiet -e '.[test]'
 	touch $(STAMP)
 
+# `make run STORE=path/to/events.gpkg` opens that event store (default: $$DASHBOARD_STORE or the
+# user data folder, the same store as `python -m dashboard events ...`).
 run: $(STAMP)
-	$(PY) -m streamlit run dashboard/app.py --server.port $(PORT) --server.headless true
+	$(if $(STORE),DASHBOARD_STORE="$(STORE)" )$(PY) -m streamlit run dashboard/app.py --server.port $(PORT) --server.headless true
 
 test: $(STAMP)
 	$(VENV)/bin/ruff check .

@@ -162,13 +162,28 @@ def events_section(table: pd.DataFrame, view_events: gpd.GeoDataFrame, types: li
         st.info("No events match the chosen types and dates.")
         return
     st.subheader("Events per day by type")
-    days = pd.to_datetime(table["Date"]).dt.strftime("%Y-%m-%d")
-    counts = (table.assign(n=1, Day=days).pivot_table(index="Day", columns="Type", values="n",
-                                                     aggfunc="sum", fill_value=0))
-    labels = {page_layers.event_style(t, types).label: t for t in types}
-    cols = [c for c in counts.columns if c in labels]
-    colors = [page_layers.event_style(labels[c], types).color for c in cols]
-    st.bar_chart(counts[cols], color=colors, height=180, x_label="", y_label="events")
+    st.altair_chart(timeline_chart(table, types), width="stretch")
+
+
+def timeline_chart(table: pd.DataFrame, types: list[str]) -> object:
+    """Stacked bars of events per day on a real (temporal) axis: days without events are
+    gaps, coloured by type with the map's colours, 220 px high."""
+    import altair as alt
+
+    labels = [page_layers.event_style(t, types).label for t in types]
+    colours = [page_layers.event_style(t, types).color for t in types]
+    days = pd.to_datetime(table["Date"], errors="coerce")
+    counts = (pd.DataFrame({"Day": days, "Type": table["Type"]}).dropna()
+              .groupby(["Day", "Type"]).size().rename("Events").reset_index())
+    return (alt.Chart(counts).mark_bar(width={"band": 0.85}).encode(
+        x=alt.X("yearmonthdate(Day):T", title=None,
+                axis=alt.Axis(format="%d %b", labelAngle=0, tickCount="day")),
+        y=alt.Y("sum(Events):Q", title="events", axis=alt.Axis(tickMinStep=1)),
+        color=alt.Color("Type:N", scale=alt.Scale(domain=labels, range=colours),
+                        legend=alt.Legend(orient="bottom", title=None, columns=4)),
+        tooltip=[alt.Tooltip("yearmonthdate(Day):T", title="Day", format="%d %b %Y"),
+                 alt.Tooltip("Type:N"), alt.Tooltip("sum(Events):Q", title="Events")],
+    ).properties(height=220))
 
 
 def summary_line(view_events: gpd.GeoDataFrame, events: gpd.GeoDataFrame,

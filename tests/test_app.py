@@ -219,3 +219,17 @@ def test_untrusted_category_and_names_are_plain_text():
     assert "![" not in hostile and "](" not in hostile  # every Markdown character escaped
     batch = next(m.value for m in at.markdown if "evil" in m.value)
     assert "[update](" not in batch
+
+
+def test_timeline_is_on_a_date_axis_coloured_like_the_map():
+    from dashboard import mapview, page_events
+
+    at = _run()
+    table = at.dataframe(key="event_table").value
+    types = sorted(CURATED["category"].unique())
+    spec = page_events.timeline_chart(table, types).to_dict()
+    assert spec["encoding"]["x"]["type"] == "temporal"  # days without events are gaps
+    assert spec["height"] >= 200
+    assert spec["encoding"]["color"]["scale"]["range"] == [
+        mapview.event_style(t, types).color for t in types]
+    assert len(at.get("vega_lite_chart")) == 1

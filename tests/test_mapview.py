@@ -22,7 +22,12 @@ def test_base_map_loads_leaflet_only_from_the_app():
     html = mv.base_map().get_root().render()
     srcs = re.findall(r'<(?:script|link)[^>]*(?:src|href)="([^"]+)"', html)
     assert srcs, "expected Leaflet links"
-    assert all(s.startswith("/app/static/leaflet/") for s in srcs), srcs
+    assert all(s.startswith(("/app/static/leaflet/", "/app/static/dash/")) for s in srcs), srcs
+    for name in (mv.LEAFLET_JS, mv.TIMEPLAY_JS, mv.VIEW_JS):
+        assert (mv.STATIC_DIR / name).is_file()
+        assert "http" not in re.sub(r"http://www\.w3\.org/2000/svg", "",
+                                    (mv.STATIC_DIR / name).read_text()[3000:]) or name == \
+            mv.LEAFLET_JS
     assert "cdn" not in html.lower() and "jquery" not in html.lower()
 
 
@@ -34,12 +39,31 @@ def test_static_leaflet_matches_the_xstatic_package():
     assert "Leaflet 1.9.3" in (mv.STATIC_DIR / mv.LEAFLET_JS).read_text()[:200]
 
 
-def test_event_styles_use_okabe_ito_and_distinct_shapes_and_colours():
-    styles = list(mv.EVENT_STYLES.values())
+def test_every_category_has_an_okabe_ito_style_unique_by_shape_and_colour():
+    from dashboard import events
+
+    assert set(mv.EVENT_STYLES) == set(events.CATEGORIES)
+    styles = [s for k, s in mv.EVENT_STYLES.items() if k != "other"]
     assert all(s.color in mv.OKABE_ITO.values() for s in styles)
-    assert len({s.shape for s in styles}) == len(styles)
-    assert len({s.color for s in styles}) == len(styles)
-    assert all(s.shape in mv._SHAPES for s in styles)
+    assert len({(s.color, s.shape) for s in mv.EVENT_STYLES.values()}) == len(mv.EVENT_STYLES)
+    assert len({s.label for s in mv.EVENT_STYLES.values()}) == len(mv.EVENT_STYLES)
+    assert all(s.shape in mv._SHAPES for s in mv.EVENT_STYLES.values())
+
+
+def test_base_map_carries_the_time_control_and_no_data():
+    html = mv.base_map().get_root().render()
+    assert "L.control.dashTime(" in html
+    assert "2024-" not in html  # the control animates whatever event layers arrive later
+
+
+def test_timed_and_offset_layers_render_their_flags():
+    layer = mv.GeoJsonLayer({"type": "FeatureCollection", "features": []}, point="icon",
+                            icon_html="<svg/>", timed=True, focus="EV1")
+    m = mv.base_map()
+    layer.add_to(m)
+    html = m.get_root().render()
+    assert "._dashTime = true" in html and '._dashFocus = "EV1"' in html
+    assert "iconAnchor: [s / 2 - dx, s / 2 - dy]" in html
 
 
 def test_unknown_types_get_distinct_fallback_styles_and_escaped_labels():

@@ -54,7 +54,7 @@ def _layers_of(spec):
 def test_precision_three_events_are_areas_and_others_are_icons():
     specs = pl.event_groups(_events(), ["strike", "retaliation"], discs=False)
     strike, retaliation = specs
-    assert strike["name"].startswith("Cross-border strike (2)")
+    assert strike["name"].startswith("State strike (2)")
     kinds = [(layer.get("point"), layer["data"]["features"][0]["geometry"]["type"])
              for layer in _layers_of(strike)]
     assert kinds == [("icon", "Point")]
@@ -142,3 +142,33 @@ def test_tiles_group_is_none_for_the_offline_basemap():
 def test_event_groups_with_no_events(n):
     specs = pl.event_groups(_events().iloc[:n], ["strike"])
     assert specs[0]["name"].endswith("(0)") and specs[0]["layers"] == []
+
+
+def test_events_at_one_place_are_spread_apart():
+    ev = _events(3, precision=(1, 1, 1))
+    ev.geometry = [Point(62.3342, 27.3708)] * 2 + [Point(64.1, 26.97)]
+    groups = pl.event_groups(ev, ["strike", "retaliation"], discs=False)
+    props = [f["properties"] for g in groups for layer in g["layers"]
+             for f in layer["data"]["features"] if f["properties"].get("ev")]
+    offsets = {(p["dx"], p["dy"]) for p in props if p["id"] in ("EV0", "EV1")}
+    assert len(offsets) == 2 and (0, 0) not in offsets  # side by side, not on top
+    alone = next(p for p in props if p["id"] == "EV2")
+    assert (alone["dx"], alone["dy"]) == (0, 0)
+    assert all(p["day"] == "2024-01-16" for p in props)
+    assert all(layer.get("timed") for g in groups for layer in g["layers"])
+
+
+def test_minor_place_labels_are_hidden_until_zoomed_in_and_kept_off_the_border():
+    assert pl.label_class("capital") == "" and pl.label_class("town") == "dash-min7"
+    # Zahedan lies ~25 km west of the border in Iran: its label goes left, away from the line
+    assert pl.label_sides([29.4958, 30.2], [60.8628, 67.0]) == ["left", "right"]
+
+
+def test_measured_path_has_its_own_style_and_legend_entry():
+    spec = pl.measure_group([(26.5, 63.5, "A"), (27.0, 62.0, "B")],
+                            LineString([(63.5, 26.5), (62.0, 27.0)]), "A → B")
+    colours = {layer["style"].get("color") for layer in spec["layers"]}
+    assert pl.MEASURE_COLOUR in colours
+    legend = pl.event_legend(["strike"], measured=True)["layers"][0]["legend"]
+    assert "Measured path" in legend
+    assert "Measured path" not in pl.event_legend(["strike"])["layers"][0]["legend"]
