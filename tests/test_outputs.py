@@ -14,6 +14,8 @@ import time
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from dashboard import outputs
 from dashboard.errors import DashboardError, OutputError
@@ -313,3 +315,20 @@ def test_concurrent_writers_never_show_a_partial_file(tmp_path):
         t.join()
     assert seen <= set(payloads)
     assert out.read_text() in payloads and _temps(tmp_path) == []
+
+
+def test_failing_block_prints_nothing_on_standard_output(capsys):
+    with pytest.raises(ValueError), outputs.atomic_output("-") as fh:
+        fh.write("half of a CSV\n")
+        raise ValueError("bad row")
+    assert capsys.readouterr().out == ""
+
+
+@settings(max_examples=60, deadline=None)
+@given(text=st.text(), newline=st.sampled_from([None, "", "\n", "\r\n"]))
+def test_any_text_is_written_exactly(tmp_path_factory, text, newline):
+    out = tmp_path_factory.mktemp("prop") / "t.txt"
+    outputs.write_text(out, text, newline=newline)
+    with open(out, encoding="utf-8", errors="surrogatepass", newline="") as fh:
+        expected = text if newline in (None, "", "\n") else text.replace("\n", newline)
+        assert fh.read() == expected
