@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import tempfile
 import warnings
 from pathlib import Path
 
@@ -10,6 +11,9 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import HealthCheck, given
+from hypothesis import settings as settings_
+from hypothesis import strategies as st
 
 from dashboard import events, geodesy, importers, layers, settings, store
 from dashboard.errors import ImportRejected
@@ -388,3 +392,75 @@ def test_the_country_check_is_one_vectorised_pass_and_matches_the_exact_distance
     assert {r.row for r in res.rejected} == expected
     assert len(expected) > 60 and len(res.events) > 60
     assert all("more than 50 km outside Pakistan" in r.reason for r in res.rejected)
+
+
+# ------------------------------------------------------------- property: exact round trips
+_ANY_TEXT = st.text(st.characters(exclude_categories=("Cs",), exclude_characters="\x00"),
+                    max_size=10)
+_TRICKY = st.sampled_from(["'", "''", "'=", "=1+1", "+", "-5", "@x", "\t", "\r", "\r\n", "\n",
+                           '"', '""', ";", " ; ", ",", " ", "[", '["a"]', "nan", "NULL", "\u2028",
+                           "\x85", "\x1f", "\ufeff", "é", "𝔸"])
+_TEXT = st.lists(st.one_of(_ANY_TEXT, _TRICKY), max_size=3).map("".join)
+_TEXT_COLUMNS = ("notes", "actor1", "assoc_actor_1", "location", "event_type", "admin1",
+                 "disputed", "source", "tags", "category", "region", "inter1")
+
+
+@st.composite
+def event_tables(draw: st.DrawFn) -> gpd.GeoDataFrame:
+    """A few events with arbitrary text, numbers and dates, in the event model."""
+    rows = []
+    for i in range(draw(st.integers(1, 4))):
+        row: dict = {c: draw(_TEXT) for c in _TEXT_COLUMNS}
+        row["country"] = "Zz" + draw(_TEXT)  # no real country: the plausibility check is moot
+        row["event_id_cnty"] = f"E{i}" + draw(_TEXT)
+        row["event_date"] = draw(st.dates(events.MIN_DATE, events.MAX_DATE)).isoformat()
+        row["latitude"] = draw(st.floats(-90, 90))
+        row["longitude"] = draw(st.floats(-180, 180))
+        for col in ("fatalities", "injured"):
+            row[col] = draw(st.one_of(st.none(), st.integers(0, 10**9).map(float)))
+        row["uncertainty_km"] = draw(st.floats(0, 20_000))
+        row["geo_precision"] = draw(st.sampled_from([1, 2, 3]))
+        row["time_precision"] = draw(st.sampled_from([1, 2, 3]))
+        row["iso"] = draw(st.one_of(st.none(), st.integers(0, 999)))
+        row["timestamp"] = draw(st.one_of(st.none(), st.integers(-(2**53) + 1, 2**53 - 1)))
+        row["sources"] = draw(st.lists(_TEXT, max_size=3))
+        rows.append(row)
+    return events.normalise(pd.DataFrame(rows))
+
+
+def _export(ev: pd.DataFrame, fmt: str, folder: Path) -> bytes:
+    if fmt == "csv":
+        return events.to_csv(ev).encode("utf-8")
+    if fmt == "geojson":
+        return events.to_geojson(ev).encode("utf-8")
+    path = folder / f"e{len(list(folder.iterdir()))}.gpkg"
+    store.write_gpkg(ev, path)
+    return path.read_bytes()
+
+
+def _assert_round_trip(ev: gpd.GeoDataFrame, fmt: str) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        first = _export(ev, fmt, Path(tmp))
+        back = importers.import_bytes(first, f"x.{fmt}")
+        assert back.rejected == []
+        second = _export(back.events, fmt, Path(tmp))
+        if fmt != "gpkg":  # a GeoPackage file holds timestamps; compare what it holds instead
+            assert second == first
+        again = importers.import_bytes(second, f"y.{fmt}")
+    # the model read back is the model written, value for value
+    assert events.to_geojson(back.events) == events.to_geojson(ev)
+    assert events.to_geojson(again.events) == events.to_geojson(ev)
+    assert back.events["sources"].tolist() == ev["sources"].tolist()
+
+
+@pytest.mark.parametrize("fmt", ["csv", "geojson"])
+@settings_(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(ev=event_tables())
+def test_text_export_import_export_is_identical(fmt, ev):
+    _assert_round_trip(ev, fmt)
+
+
+@settings_(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(ev=event_tables())
+def test_geopackage_export_import_export_is_identical(ev):
+    _assert_round_trip(ev, "gpkg")
