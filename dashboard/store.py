@@ -118,7 +118,7 @@ def _wkb_xy(wkb: bytes) -> tuple[float, float] | None:
     return float(x), float(y)
 
 
-def _blob_bounds(blob: bytes | None) -> tuple[float, float, float, float] | None:
+def _blob_bounds_uncached(blob: bytes | None) -> tuple[float, float, float, float] | None:
     """(minx, maxx, miny, maxy) of a GeoPackage blob, None when empty or unreadable."""
     if blob is None:
         return None
@@ -140,6 +140,18 @@ def _blob_bounds(blob: bytes | None) -> tuple[float, float, float, float] | None
         return None
     minx, miny, maxx, maxy = geom.bounds
     return minx, maxx, miny, maxy
+
+
+_last_bounds: list[Any] = [None, None]  # the triggers ask for 5 values of one blob in a row
+
+
+def _blob_bounds(blob: bytes | None) -> tuple[float, float, float, float] | None:
+    """(minx, maxx, miny, maxy) of a GeoPackage blob, None when empty or unreadable."""
+    if blob is not None and blob == _last_bounds[0]:
+        return _last_bounds[1]
+    b = _blob_bounds_uncached(blob)
+    _last_bounds[0], _last_bounds[1] = blob, b
+    return b
 
 
 def _blob_lonlat(blob: bytes | None) -> tuple[float, float] | None:
@@ -237,21 +249,30 @@ def _safe_text(value: str) -> str:
     return _SURROGATE.sub("\ufffd", value)
 
 
+def _texts(values: list[Any]) -> list[Any]:
+    """Strings SQLite can store; checks the whole column at once (lone surrogates are rare)."""
+    try:
+        "".join(v for v in values if isinstance(v, str)).encode("utf-8")
+    except UnicodeEncodeError:
+        return [_safe_text(v) if isinstance(v, str) else v for v in values]
+    return values
+
+
 def _sql_values(m: gpd.GeoDataFrame) -> list[list[Any]]:
     """Per model column, the SQLite values (None for missing), in EVENT_COLUMNS order."""
     cols: list[list[Any]] = []
     for col in model.EVENT_COLUMNS:
         s = m[col]
         if col == "event_date":
-            vals = [None if pd.isna(v) else v.strftime("%Y-%m-%d") for v in s]
+            vals = s.dt.strftime("%Y-%m-%d").astype(object).where(s.notna(), None).tolist()
         elif col == "sources":
-            vals = [_safe_text(json.dumps(list(v), ensure_ascii=False)) for v in s]
+            vals = _texts([json.dumps(list(v), ensure_ascii=False) for v in s.tolist()])
         elif col in model.INT_COLUMNS:
-            vals = [None if pd.isna(v) else int(v) for v in s]
+            vals = [None if pd.isna(v) else int(v) for v in s.astype(object).tolist()]
         elif col in model.COUNT_COLUMNS or col in model.FLOAT_COLUMNS:
-            vals = [None if pd.isna(v) else float(v) for v in s]
+            vals = [None if v != v else float(v) for v in s.astype(float).tolist()]
         else:
-            vals = [_safe_text(str(v)) for v in s]
+            vals = _texts(["" if v is None else str(v) for v in s.astype(object).tolist()])
         cols.append(vals)
     return cols
 
