@@ -415,6 +415,12 @@ def buffer(geom: Any, radius_m: float) -> Any:
     reach_deg = math.degrees(radius_m / EARTH_RADIUS_M)
     if maxy + reach_deg >= 89.9 or miny - reach_deg <= -89.9:
         raise BadParameter("This buffer would reach a pole; polar buffers are not supported.")
+    if geom.geom_type == "Point":  # a geodesic circle: every vertex exact by construction
+        ring = _circles(np.array([[geom.x, geom.y]]), radius_m, _vertices_per_circle(radius_m))[0]
+        if np.ptp(ring[:, 0]) > 180.0:
+            raise BadParameter("This buffer would cross the antimeridian (180°); "
+                               "buffers there are not supported.")
+        return shapely.Polygon(ring[::-1])  # counter-clockwise exterior (RFC 7946)
     centre = geom.centroid
     tr = aeqd_transformer(centre.y, centre.x)
     # simplify the source by ≤ 0.02 % of the radius (in metres) to keep the union small

@@ -302,3 +302,12 @@ def test_distance_to_part_file_after_sigkill_is_removed_by_the_next_run(tmp_path
     again = run("distance-to", "border", "--input", str(small), "--output", str(out))
     assert again.returncode == 0, again.stderr
     assert _parts(tmp_path) == []  # … so the next write to the folder cleans it
+
+
+def test_distance_to_reads_standard_input():
+    proc = subprocess.run([sys.executable, "-m", "dashboard", "distance-to", "border", "--input",
+                           "-", "--output", "-"], input="\ufefflat,lon\n26.9667,64.1\n",
+                          capture_output=True, text=True, timeout=300, check=False)
+    assert proc.returncode == 0, proc.stderr
+    rows = list(csv.DictReader(proc.stdout.splitlines()))
+    assert rows[0]["side"] == "Pakistan" and float(rows[0]["distance_m"]) > 0
