@@ -1,0 +1,140 @@
+"""Helpers for the browser tests of every page control (tests/test_e2e_controls.py).
+
+One Streamlit server per test module, with its own empty event store and a server log the
+tests read for tracebacks; the browser itself is conftest's session ``browser`` fixture.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+MAP_IFRAME = "iframe[title='streamlit_folium.st_folium']"
+FIRST_RENDER_MS = 90_000
+STEP_MS = 45_000
+
+
+@dataclass
+class Server:
+    """A running ``streamlit run dashboard/app.py``: its URL, log file and event store."""
+
+    url: str
+    log: Path
+    store: Path
+    proc: subprocess.Popen
+
+    def log_text(self) -> str:
+        return self.log.read_text(encoding="utf-8", errors="replace")
+
+    def tracebacks(self, since: int = 0) -> list[str]:
+        """Lines of the server log (from byte ``since``) that show an error or traceback."""
+        text = self.log_text()[since:]
+        bad = re.compile(r"Traceback \(most recent call last\)|Error:|Exception:|"
+                         r"StreamlitAPIException|Uncaught app exception")
+        return [ln for ln in text.splitlines() if bad.search(ln)]
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def start_server(workdir: Path) -> Server:
+    """Start the app on a free port with an empty store in ``workdir``; wait for health."""
+    port = _free_port()
+    store = workdir / "events.gpkg"
+    log_path = workdir / "server.log"
+    env = {**os.environ, "DASHBOARD_STORE": str(store)}
+    log = log_path.open("w")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", "dashboard/app.py", "--server.port",
+         str(port), "--server.address", "127.0.0.1", "--server.headless", "true"],
+        cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+    log.close()
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.time() + 120
+    while time.time() < deadline:
+        if proc.poll() is not None:
+            pytest.fail(f"the Streamlit server exited: {log_path.read_text()[-2000:]}")
+        try:
+            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as r:
+                if r.status == 200:
+                    return Server(url, log_path, store, proc)
+        except OSError:
+            time.sleep(0.3)
+    proc.kill()
+    pytest.fail("the Streamlit server did not start within 120 s")
+
+
+def stop_server(server: Server) -> None:
+    """Stop the server this module started (by its own process handle)."""
+    server.proc.terminate()
+    try:
+        server.proc.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        server.proc.kill()
+        server.proc.wait(timeout=15)
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    """One app server for the whole test module (its own store and log)."""
+    srv = start_server(tmp_path_factory.mktemp("controls"))
+    yield srv
+    stop_server(srv)
+
+
+def map_frame(pg):
+    """The Leaflet document inside streamlit-folium's iframe, once event markers are drawn."""
+    handle = pg.wait_for_selector(MAP_IFRAME, timeout=FIRST_RENDER_MS)
+    frame = handle.content_frame()
+    frame.wait_for_selector(".leaflet-container .dash-icon", timeout=FIRST_RENDER_MS)
+    return frame
+
+
+def wait_markers(pg, expected: int) -> int:
+    """Wait until exactly ``expected`` event markers are drawn in the map; return the count."""
+    pg.wait_for_function(
+        f"""() => {{
+          const f = document.querySelector("{MAP_IFRAME}");
+          return f && f.contentDocument &&
+            f.contentDocument.querySelectorAll('.dash-icon').length === {expected};
+        }}""", timeout=STEP_MS)
+    return map_frame(pg).locator(".dash-icon").count()
+
+
+def wait_map(pg, js_condition: str, arg=None, timeout: int = STEP_MS):
+    """Wait until ``js_condition`` (a JS function of (map, arg)) is true inside the map frame,
+    with ``map`` the Leaflet map; returns the frame."""
+    frame = map_frame(pg)
+    frame.wait_for_function(
+        f"""(arg) => {{
+          for (const v of Object.values(window)) {{
+            if (v instanceof L.Map) return ({js_condition})(v, arg);
+          }}
+          return false;
+        }}""", arg=arg, timeout=timeout)
+    return frame
+
+
+def map_eval(frame, js_function: str, arg=None):
+    """Evaluate ``js_function`` (a JS function of (map, arg)) on the Leaflet map."""
+    return frame.evaluate(
+        f"""(arg) => {{
+          for (const v of Object.values(window)) {{
+            if (v instanceof L.Map) return ({js_function})(v, arg);
+          }}
+          throw new Error('no Leaflet map in the frame');
+        }}""", arg)
