@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import hashlib
 import json
 import os
 import re
@@ -55,6 +54,7 @@ from playwright.sync_api import TimeoutError as PlaywrightTimeout  # noqa: E402
 from playwright.sync_api import sync_playwright  # noqa: E402
 
 from dashboard import events as model  # noqa: E402
+from dashboard.errors import DashboardError  # noqa: E402
 from dashboard.mapview import EVENT_STYLES  # noqa: E402
 from dashboard.store import EventStore  # noqa: E402
 
@@ -63,6 +63,7 @@ MAP_IFRAME = "iframe[title='streamlit_folium.st_folium']"
 CATEGORIES = ("strike", "retaliation", "attack", "diplomatic")
 INTERACTIONS = ("type toggle", "day step", "pick a site", "buffer", "row select")
 INF = float("inf")
+SYNTHETIC_V = 1  # bump when synthetic_events() changes (cached stores are keyed by it)
 
 # Visible labels of the controls; both pages use them (hooks that survive a page rewrite).
 TOGGLE_TYPE = "diplomatic"  # the sidebar checkbox labelled with this type's legend label
@@ -124,9 +125,12 @@ def store_with(n: int | None, folder: Path) -> Path:
     target = folder / f"store_{n or 0}.gpkg"
     if not n:
         return target  # an absent store reads as empty
-    code = hashlib.sha1((REPO / "dashboard" / "store.py").read_bytes()
-                        + (REPO / "dashboard" / "events.py").read_bytes()).hexdigest()[:10]
-    cache = Path(tempfile.gettempdir()) / "dashboard-bench" / f"synthetic-{n}-{code}.gpkg"
+    cache = Path(tempfile.gettempdir()) / "dashboard-bench" / f"synthetic-{n}-v{SYNTHETIC_V}.gpkg"
+    if cache.exists():
+        try:
+            EventStore(cache).check()  # a store written by an older store format is redone
+        except DashboardError:
+            cache.unlink()
     if not cache.exists():
         cache.parent.mkdir(parents=True, exist_ok=True)
         print(f"  writing {n:,} synthetic events to {cache} (once) …", flush=True)
@@ -240,23 +244,28 @@ class Session:
 
     def timed(self, action: Callable[[], None], timeout_s: float) -> tuple[float, int]:
         """(seconds, WebSocket bytes) from ``action`` until the caption or the map changed and
-        both settled (map unchanged 0.3 s, Streamlit idle); (inf, bytes) on timeout."""
+        the page settled: the later of the last change and Streamlit becoming idle, with
+        nothing changing for 0.3 s after it; (inf, bytes) on timeout."""
         before = self.state()
         self.bytes = 0
         t0 = time.perf_counter()
         action()
         last_map, last_cap = before["map"], before["caption"]
-        changed_at = None
+        changed_at = idle_at = None
         while time.perf_counter() - t0 < timeout_s:
             s = self.state()
             now = time.perf_counter()
             if s["map"] != last_map or s["caption"] != last_cap:
                 last_map, last_cap, changed_at = s["map"], s["caption"], now
+            if s["running"]:
+                idle_at = None
+            elif idle_at is None:
+                idle_at = now
             if s["error"]:
                 self.errors += 1
-            if (changed_at is not None and s["map"] and not s["running"]
-                    and now - changed_at >= 0.3):
-                return changed_at - t0, self.bytes
+            if (changed_at is not None and idle_at is not None and s["map"]
+                    and now - max(changed_at, idle_at) >= 0.3):
+                return max(changed_at, idle_at) - t0, self.bytes
             self.page.wait_for_timeout(40)
         return INF, self.bytes
 
