@@ -170,6 +170,9 @@ def _check_target(path: str) -> tuple[str, str | None]:
     """Return (final path, None) for a regular target or (path, "direct") for a stream."""
     if path == "":
         raise OutputError("The output path is empty; give a file name such as out.csv.")
+    if path.endswith(("/", os.sep)) and not os.path.isdir(path):
+        raise OutputError(f"The output {_shown(path)} ends with a folder separator; give a "
+                          "file name.")
     if "\x00" in path:
         raise OutputError(f"The output path {_shown(path)} contains a NUL character.")
     try:

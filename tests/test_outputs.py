@@ -125,7 +125,8 @@ def _one_sentence(err: Exception) -> str:
     return msg
 
 
-@pytest.mark.parametrize("case", ["empty", "folder", "missing", "too_long", "file_as_folder"])
+@pytest.mark.parametrize("case", ["empty", "folder", "missing", "too_long", "file_as_folder",
+                                  "trailing_slash"])
 def test_user_errors_are_one_sentence(tmp_path, case):
     path = {
         "empty": "",
@@ -133,13 +134,15 @@ def test_user_errors_are_one_sentence(tmp_path, case):
         "missing": str(tmp_path / "no" / "such" / "out.csv"),
         "too_long": str(tmp_path / ("n" * 256)),
         "file_as_folder": str(tmp_path / "f.txt" / "out.csv"),
+        "trailing_slash": str(tmp_path / "new") + "/",
     }[case]
     (tmp_path / "f.txt").write_text("x")
     with pytest.raises(OutputError) as exc:
         outputs.write_text(path, "x")
     msg = _one_sentence(exc.value)
     word = {"empty": "empty", "folder": "folder", "missing": "does not exist",
-            "too_long": "too long", "file_as_folder": "not a folder"}[case]
+            "too_long": "too long", "file_as_folder": "not a folder",
+            "trailing_slash": "separator"}[case]
     assert word in msg
     assert sorted(p.name for p in tmp_path.iterdir()) == ["f.txt"]
 
