@@ -40,7 +40,6 @@ class _Parser(argparse.ArgumentParser):
     negative coordinates such as ``-33.86,151.21`` as values."""
 
     def __init__(self, *args: object, **kwargs: object) -> None:
-        kwargs.setdefault("formatter_class", argparse.RawDescriptionHelpFormatter)
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
         self._negative_number_matcher = _NEGATIVE_NUMBER
 
@@ -63,6 +62,7 @@ def build_parser() -> argparse.ArgumentParser:
     cli_measure.register(sub)
     cli_events.register(sub)
     cli_map.register(sub)
+    __import__("dashboard.cli_enrich", fromlist=["register"]).register(sub)  # issue 11
     return parser
 
 

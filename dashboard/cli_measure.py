@@ -55,7 +55,7 @@ def register(sub: Any) -> None:
                        description="TARGET is 'border', a province (ISO 3166-2 code such as "
                                    "PK-BA, or its name such as 'Sistan and Baluchestan') or a "
                                    "site. Every boundary vertex lies at the radius within "
-                                   "0.01 %%.")
+                                   "0.01 %.")
     p.add_argument("target", metavar="TARGET")
     p.add_argument("--km", required=True, nargs="+",
                    help=f"radius or radii in km (at most {settings.MAX_RADII}, each at most "

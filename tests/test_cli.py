@@ -73,6 +73,8 @@ def test_help_documents_the_exit_codes():
     text = " ".join(proc.stdout.split())
     assert "exit codes: 0 everything was done; 1 only part was done" in text
     assert "2 nothing was done" in text
+    sub = _run("buffer", "--help")
+    assert "within 0.01 %." in " ".join(sub.stdout.split()) and "%%" not in sub.stdout
 
 
 def test_negative_latitude_positional_is_a_coordinate(capsys):
