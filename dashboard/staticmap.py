@@ -335,25 +335,20 @@ def _fan_out(x: np.ndarray, y: np.ndarray, radius: float) -> tuple[np.ndarray, n
     return ox, oy
 
 
-def geodesic_circles(lons: Any, lats: Any, radii_km: Any,
-                     vertices: int = 180) -> np.ndarray:
-    """Lon/lat polygons whose vertices lie exactly ``radii_km`` from each centre on the WGS84
-    ellipsoid (``geodesy.GEOD.fwd`` at evenly spaced azimuths): the geodesic buffer of a point,
-    vectorised; circles that would cross the antimeridian or reach a pole are None."""
+def geodesic_circles(lons: Any, lats: Any, radii_km: Any) -> np.ndarray:
+    """Lon/lat discs of ``radii_km`` around each centre: :func:`dashboard.geodesy.buffer` of
+    the point (a WGS84 geodesic circle); None where the buffer is refused (a disc that would
+    cross the antimeridian or reach a pole)."""
     lons, lats, radii = np.broadcast_arrays(np.asarray(lons, float), np.asarray(lats, float),
                                             np.asarray(radii_km, float))
-    k = lons.size
-    if k == 0:
-        return np.array([], dtype=object)
-    az = np.linspace(0.0, 360.0, vertices, endpoint=False)
-    lon2, lat2, _ = geodesy.GEOD.fwd(np.repeat(lons.ravel(), vertices),
-                                     np.repeat(lats.ravel(), vertices), np.tile(az, k),
-                                     np.repeat(radii.ravel() * 1000.0, vertices))
-    ring = np.stack([np.asarray(lon2), np.asarray(lat2)], axis=-1).reshape(k, vertices, 2)
-    polys = shapely.polygons(ring)
-    bad = (np.ptp(ring[:, :, 0], axis=1) > 180.0) | (np.abs(ring[:, :, 1]).max(axis=1) > 89.9)
-    polys[bad] = None
-    return polys
+    out = np.empty(lons.size, dtype=object)
+    for i, (lon, lat, r_km) in enumerate(zip(lons.ravel(), lats.ravel(), radii.ravel(),
+                                             strict=True)):
+        try:
+            out[i] = geodesy.buffer(Point(float(lon), float(lat)), float(r_km) * 1000.0)
+        except BadParameter:
+            out[i] = None
+    return out
 
 
 def _uncertainty_discs(events: pd.DataFrame, frame: _Frame) -> gpd.GeoDataFrame:
