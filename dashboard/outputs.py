@@ -36,6 +36,7 @@ import stat
 import sys
 import tempfile
 import threading
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from types import FrameType
@@ -52,6 +53,8 @@ _TEMP_RE = re.compile(r"^\.dash-([0-9a-f]{4})-(\d+)-[0-9a-f]{8}\.part$")
 _HOST_TAG = hashlib.sha1(socket.gethostname().encode("utf-8", "replace")).hexdigest()[:4]
 
 _SPOOL_BYTES = 16 * 1024 * 1024  # standard output is buffered in memory up to this, then disk
+
+_LEGACY_AGE_S = 60.0  # temps of earlier versions older than this are abandoned
 
 _lock = threading.RLock()
 _active: set[str] = set()  # temporary files being written by this process
@@ -152,6 +155,22 @@ def clean_stale_temps(folder: str | os.PathLike[str]) -> list[str]:
         except OSError:
             continue
     return removed
+
+
+def _clean_legacy_temps(folder: str, name: str) -> None:
+    """Remove ``.NAME.XXXXXXXX.part`` files that earlier versions (``tempfile.mkstemp``) left
+    for this very target when killed; only ones untouched for a minute (not being written)."""
+    pattern = re.compile(r"^\." + re.escape(name) + r"\.[A-Za-z0-9_]{8}\.part$")
+    try:
+        entries = list(os.scandir(folder))
+    except OSError:
+        return
+    now = time.time()
+    for entry in entries:
+        if pattern.match(entry.name):
+            with contextlib.suppress(OSError):
+                if now - entry.stat(follow_symlinks=False).st_mtime > _LEGACY_AGE_S:
+                    os.unlink(entry.path)
 
 
 def _shown(path: str, limit: int = 80) -> str:
@@ -274,6 +293,7 @@ def atomic_output(path: str | os.PathLike[str], *, binary: bool = False,
 
     folder = os.path.dirname(target) or "."
     clean_stale_temps(folder)
+    _clean_legacy_temps(folder, os.path.basename(target))
     tmp = os.path.join(folder, f".dash-{_HOST_TAG}-{os.getpid()}-{secrets.token_hex(4)}.part")
     _register(tmp)
     try:

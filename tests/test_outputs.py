@@ -335,3 +335,15 @@ def test_any_text_is_written_exactly(tmp_path_factory, text, newline):
     with open(out, encoding="utf-8", errors="surrogatepass", newline="") as fh:
         expected = text if newline in (None, "", "\n") else text.replace("\n", newline)
         assert fh.read() == expected
+
+
+def test_abandoned_temp_of_the_earlier_writer_is_removed(tmp_path):
+    out = tmp_path / "out.csv"
+    old = tmp_path / ".out.csv.k3j_x9a2.part"  # what tempfile.mkstemp left before
+    fresh = tmp_path / ".out.csv.abcdefgh.part"
+    for p in (old, fresh):
+        p.write_text("partial")
+    past = time.time() - 3600
+    os.utime(old, (past, past))
+    outputs.write_text(out, "x")
+    assert not old.exists() and fresh.exists()  # a fresh one may still be being written
