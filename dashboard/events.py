@@ -151,7 +151,7 @@ def _as_list(value: Any) -> list[str]:
     return [p.strip() for p in text.replace(";", "\n").splitlines() if p.strip()]
 
 
-def _arrow_text(array: pa.Array) -> pd.Series:
+def arrow_text(array: pa.Array) -> pd.Series:
     """An Arrow string array as a pandas text Series (no Python objects in between)."""
     out = array.to_pandas()
     return out if pd.api.types.is_string_dtype(out.dtype) and out.dtype != object \
@@ -200,7 +200,7 @@ def normalise(df: pd.DataFrame) -> gpd.GeoDataFrame:
     if "category" not in src.columns and "layer" in src.columns:  # files written before 0.2
         src = src.rename(columns={"layer": "category"})
     out: dict[str, Any] = {}
-    empty_text = _arrow_text(pa.nulls(n, pa.string()).fill_null(""))  # shared (copy on write)
+    empty_text = arrow_text(pa.nulls(n, pa.string()).fill_null(""))  # shared (copy on write)
     for col in EVENT_COLUMNS:
         if col in src.columns:
             out[col] = src[col]
@@ -229,7 +229,7 @@ def normalise(df: pd.DataFrame) -> gpd.GeoDataFrame:
         out[col] = _text(out[col])
     codes, kinds = pd.factorize(out["event_type"])
     lookup = pa.array([ACLED_CATEGORY.get(str(k), "other") for k in kinds] + ["other"])
-    derived = _arrow_text(lookup.take(pa.array(np.where(codes < 0, len(kinds), codes))))
+    derived = arrow_text(lookup.take(pa.array(np.where(codes < 0, len(kinds), codes))))
     out["category"] = out["category"].where(out["category"] != "", derived)
     collect = gc.isenabled()
     gc.disable()  # a million new lists would trigger many full collections
@@ -247,7 +247,7 @@ def normalise(df: pd.DataFrame) -> gpd.GeoDataFrame:
     frame = pd.DataFrame({col: out[col].reset_index(drop=True) for col in EVENT_COLUMNS},
                          copy=False)
     geometry = gpd.points_from_xy(frame["longitude"], frame["latitude"], crs="EPSG:4326")
-    return gpd.GeoDataFrame(frame, geometry=geometry, crs="EPSG:4326")
+    return gpd.GeoDataFrame(frame, geometry=geometry, crs="EPSG:4326", copy=False)
 
 
 def curated_path() -> Path:

@@ -69,6 +69,9 @@ _SURROGATE = re.compile("[\ud800-\udfff]")
 _JSON_STRING = re.compile(r'"(?:[^"\\]|\\.)*"', re.DOTALL)
 _SKIPPED_LINE = re.compile(r"line (\d+): expected (\d+) fields, saw (\d+)")
 _EARTH_RADIUS_M = 6_371_008.8
+_ID_CHUNK = 65_536
+_NEAR_CHUNK = 20_000
+_BLANK = re.compile(rb"(\xef\xbb\xbf)?\s*")
 
 
 @dataclass(frozen=True)
@@ -309,9 +312,10 @@ class _Country:
         """True where a point lies more than ``tolerance_m`` (geodesic) outside the polygon.
 
         Points inside are found with one vectorised containment test. For the others, one
-        query of the boundary's segment index in an azimuthal equidistant projection (with
-        its scale error allowed for) finds the points that may be within reach; only those get
-        the exact geodesic distance (:func:`dashboard.geodesy.nearest_on_geometry`).
+        nearest-segment query of the boundary's index in an azimuthal equidistant projection
+        (with its scale error allowed for) finds the points that may be within reach; only
+        those get the exact geodesic distance (:func:`dashboard.geodesy.nearest_on_geometry`,
+        in chunks of ``_NEAR_CHUNK`` points so memory stays bounded).
         """
         far = np.zeros(len(lats), bool)
         outside = np.flatnonzero(~shapely.contains_xy(self.geom, lons, lats))
@@ -325,15 +329,17 @@ class _Country:
         reach = np.nan_to_num(tolerance_m * scale + 1000.0, nan=0.0, posinf=0.0)
         finite = np.isfinite(px) & np.isfinite(py)
         pts = shapely.points(np.where(finite, px, 0.0), np.where(finite, py, 0.0))
-        hit = np.zeros(len(outside), bool)
-        pairs = self.tree.query(pts, predicate="dwithin", distance=reach)
-        hit[np.unique(pairs[0])] = True
-        hit &= finite
+        (which, _seg), gap_m = self.tree.query_nearest(pts, return_distance=True,
+                                                       all_matches=False)
+        projected = np.full(len(outside), np.inf)
+        projected[which] = gap_m
+        hit = finite & (projected <= reach)
         far[outside[~hit]] = True
         near = outside[hit]
-        if len(near):
-            gap = geodesy.nearest_on_geometry(lats[near], lons[near], self.geom)["distance_m"]
-            far[near[gap.to_numpy() > tolerance_m]] = True
+        for start in range(0, len(near), _NEAR_CHUNK):  # bounded memory per exact pass
+            part = near[start:start + _NEAR_CHUNK]
+            gap = geodesy.nearest_on_geometry(lats[part], lons[part], self.geom)["distance_m"]
+            far[part[gap.to_numpy() > tolerance_m]] = True
         return far
 
 
@@ -394,24 +400,42 @@ def _derived_ids(frame: pd.DataFrame, idx: np.ndarray, dates: np.ndarray, lats: 
     days = pc.cast(pa.array(dates[idx]).cast(pa.date32()), pa.string())
     keys = pc.binary_join_element_wise(days, _float_text(lats[idx]), _float_text(lons[idx]),
                                        text("event_type"), text("actor1"), text("notes"), "|")
-    digests = pa.array(map(methodcaller("hexdigest"), map(
-        hashlib.sha256, map(methodcaller("encode", "utf-8", "surrogatepass"), keys.to_pylist()))),
-        pa.string(), size=len(idx))
-    return pc.binary_join_element_wise("USR-", pc.utf8_slice_codeunits(digests, 0, 12), "")
+    digest = methodcaller("hexdigest")
+    encode = methodcaller("encode", "utf-8", "surrogatepass")
+    chunks = []
+    for start in range(0, len(keys), _ID_CHUNK):  # few Python strings alive at a time
+        part = keys.slice(start, _ID_CHUNK).to_pylist()
+        hexes = pa.array(map(digest, map(hashlib.sha256, map(encode, part))), pa.string(),
+                         size=len(part))
+        chunks.append(pc.binary_join_element_wise("USR-", pc.utf8_slice_codeunits(hexes, 0, 12),
+                                                  ""))
+    return pa.concat_arrays(chunks) if chunks else pa.array([], pa.string())
+
+
+def _release_free_memory() -> None:
+    """Give memory freed by the checks back to the system before the model is built (glibc
+    keeps freed small blocks otherwise, and they count towards the peak). No-op elsewhere."""
+    try:
+        import ctypes
+
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):
+        pass
 
 
 class _Lazy:
     """A column's raw values for reasons, turned into an array only when a row is rejected."""
 
-    def __init__(self, values: pd.Series | None) -> None:
-        self.values, self.array = values, None
+    def __init__(self, frame: pd.DataFrame, column: str) -> None:
+        self.frame, self.column, self.array, self.reads = frame, column, None, 0
 
     def __getitem__(self, i: int) -> Any:
-        if self.values is None:
+        if self.column not in self.frame.columns:
             return None
-        if self.array is None:
-            self.array = self.values.to_numpy(object)
-        return self.array[i]
+        self.reads += 1
+        if self.array is None and self.reads > 20_000:  # many rejections: convert once
+            self.array = self.frame[self.column].to_numpy(object)
+        return self.frame[self.column].iloc[i] if self.array is None else self.array[i]
 
 
 class _Checker:
@@ -438,12 +462,12 @@ def _validate(frame: pd.DataFrame, rows: np.ndarray, label: str,
     ``rows`` are the line or feature numbers for the reasons. With ``csv_text`` the text
     columns are CSV cells: the export's one-``'`` formula guard is removed.
     """
-    frame = frame.reset_index(drop=True)
+    frame.reset_index(drop=True, inplace=True)
     n = len(frame)
     chk = _Checker(np.asarray(rows), label)
 
     def raw(col: str) -> _Lazy:
-        return _Lazy(frame[col] if col in frame.columns else None)
+        return _Lazy(frame, col)
 
     if csv_text:
         for col in _STORED_TEXT:
@@ -472,6 +496,7 @@ def _validate(frame: pd.DataFrame, rows: np.ndarray, label: str,
     lon, lon_given = _floats(frame["longitude"]) if "longitude" in frame.columns \
         else (np.full(n, np.nan), np.zeros(n, bool))
     lat_raw, lon_raw = raw("latitude"), raw("longitude")
+    numbers: dict[str, np.ndarray] = {"latitude": lat, "longitude": lon}
     with np.errstate(invalid="ignore"):
         not_number = (lat_given & np.isnan(lat)) | (lon_given & np.isnan(lon))
         chk.reject(not_number, lambda i: f"latitude/longitude {_shown(lat_raw[i], 20)}, "
@@ -491,6 +516,7 @@ def _validate(frame: pd.DataFrame, rows: np.ndarray, label: str,
             continue
         v, given = _floats(frame[col])
         values = raw(col)
+        numbers[col] = v
         with np.errstate(invalid="ignore"):
             bad = given & ~(np.isfinite(v) & (v >= 0) & (np.mod(v, 1) == 0))
         chk.reject(bad, lambda i, c=col, vs=values: f"{c} {_shown(vs[i], 20)} is not a count "
@@ -500,6 +526,7 @@ def _validate(frame: pd.DataFrame, rows: np.ndarray, label: str,
             continue
         v, given = _floats(frame[col])
         values = raw(col)
+        numbers[col] = v
         chk.reject(given & ~np.isin(v, (1.0, 2.0, 3.0)),
                    lambda i, c=col, vs=values: f"{c} {_shown(vs[i], 20)} is not 1, 2 or 3")
     for col in OTHER_INT_COLUMNS:
@@ -507,6 +534,7 @@ def _validate(frame: pd.DataFrame, rows: np.ndarray, label: str,
             continue
         v, given = _floats(frame[col])
         values = raw(col)
+        numbers[col] = v
         with np.errstate(invalid="ignore"):
             bad = given & ~(np.isfinite(v) & (np.abs(v) < MAX_WHOLE) & (np.mod(v, 1) == 0))
         chk.reject(bad, lambda i, c=col, vs=values: f"{c} {_shown(vs[i], 20)} is not a whole "
@@ -514,6 +542,7 @@ def _validate(frame: pd.DataFrame, rows: np.ndarray, label: str,
     if "uncertainty_km" in frame.columns:
         v, given = _floats(frame["uncertainty_km"])
         values = raw("uncertainty_km")
+        numbers["uncertainty_km"] = v
         with np.errstate(invalid="ignore"):
             bad = given & ~(np.isfinite(v) & (v >= 0))
         chk.reject(bad, lambda i: f"uncertainty_km {_shown(values[i], 20)} is not a distance "
@@ -521,14 +550,14 @@ def _validate(frame: pd.DataFrame, rows: np.ndarray, label: str,
 
     # plausibility: the point lies in (or within 50 km of) its country
     if "country" in frame.columns:
-        names = raw("country")
-        keys = frame["country"].fillna("").astype("str").str.strip().str.casefold()
-        codes, uniques = pd.factorize(keys)
+        stripped = frame["country"].fillna("").astype("str").str.strip()
+        codes, shown = pd.factorize(stripped)
         codes = np.asarray(codes)
+        del stripped
         tol = COUNTRY_TOLERANCE_KM * 1000.0
         present = np.unique(codes[chk.alive & (codes >= 0)])
         for code in present:
-            key = str(uniques[code])
+            key = str(shown[code]).casefold()
             shape = _country(key) if key else None
             if shape is None:
                 continue
@@ -541,7 +570,7 @@ def _validate(frame: pd.DataFrame, rows: np.ndarray, label: str,
                 hint = ("latitude and longitude look swapped" if swapped
                         else "check the coordinates or the country")
                 return (f"{lat[i]:g},{lon[i]:g} is more than {COUNTRY_TOLERANCE_KM:g} km outside "
-                        f"{str(names[i]).strip()}; {hint}")
+                        f"{shown[codes[i]]}; {hint}")
             chk.reject(far, why)
 
     # ids: given (verbatim; blank → derived); each id once per file
@@ -550,31 +579,39 @@ def _validate(frame: pd.DataFrame, rows: np.ndarray, label: str,
     blank_id = (ids.str.strip() == "").to_numpy(bool)
     todo = np.flatnonzero(chk.alive & blank_id)
     if len(todo):
-        filled = ids.to_numpy(object) if len(todo) < n else np.full(n, "", dtype=object)
-        filled[todo] = _derived_ids(frame, todo, stamps, lat, lon).to_numpy(
-            zero_copy_only=False)
-        ids = pd.Series(filled, dtype="str")
-        del filled
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        mask = np.zeros(n, bool)
+        mask[todo] = True
+        derived = _derived_ids(frame, todo, stamps, lat, lon)
+        ids = model.arrow_text(pc.replace_with_mask(pa.array(ids.array, pa.string()),
+                                                    pa.array(mask), derived))
+        del derived
     alive_idx = np.flatnonzero(chk.alive)
     alive_ids = ids.iloc[alive_idx].reset_index(drop=True)
-    dup = alive_ids.duplicated(keep="first").to_numpy(bool)
+    id_codes = np.asarray(pd.factorize(alive_ids)[0])  # Arrow hashing, no Python strings
+    dup = pd.Series(id_codes).duplicated(keep="first").to_numpy(bool)
     if dup.any():
         firsts = alive_ids[~dup]
         first_row = dict(zip(firsts.tolist(), chk.rows[alive_idx[~dup]].tolist(), strict=True))
         mask = np.zeros(n, bool)
         mask[alive_idx[dup]] = True
-        chk.reject(mask, lambda i: f"event id {_shown(ids.iloc[i])} repeats {label} "
-                   f"{first_row[ids.iloc[i]]}")
+        chk.reject(mask, lambda i, ids=ids: f"event id {_shown(ids.iloc[i])} repeats "
+                   f"{label} {first_row[ids.iloc[i]]}")
 
     keep = np.flatnonzero(chk.alive)
-    accepted = frame.iloc[keep].reset_index(drop=True)
-    accepted["event_date"] = pd.Series(stamps[keep], dtype="datetime64[ns]")
-    accepted["latitude"], accepted["longitude"] = lat[keep], lon[keep]
-    accepted["event_id_cnty"] = ids.iloc[keep].reset_index(drop=True)
-    for col in (*model.COUNT_COLUMNS, *PRECISION_COLUMNS, *OTHER_INT_COLUMNS, "uncertainty_km"):
-        if col in accepted.columns:
-            accepted[col] = _floats(accepted[col])[0]
-    return model.normalise(accepted), chk.rejected()
+    columns: dict[str, Any] = {
+        col: frame[col].take(keep).reset_index(drop=True) for col in frame.columns
+        if col not in numbers and col not in ("event_date", "event_id_cnty")}
+    columns["event_date"] = pd.Series(stamps[keep], dtype="datetime64[ns]")
+    columns["event_id_cnty"] = ids.take(keep).reset_index(drop=True)
+    for col, values in numbers.items():
+        columns[col] = values[keep]
+    del ids, stamps, numbers
+    frame.drop(columns=list(frame.columns), inplace=True)  # the raw table is no longer needed
+    _release_free_memory()
+    return model.normalise(pd.DataFrame(columns, copy=False)), chk.rejected()
 
 
 def _result(frame: pd.DataFrame, rows: np.ndarray, bad: list[Rejected], label: str,
@@ -695,11 +732,19 @@ def _parse_csv_arrow(data: bytes, delimiter: str, width: int) -> pd.DataFrame | 
     return frame
 
 
-def _read_csv(text: str, suffix: str = ".csv", data: bytes | None = None) -> ImportResult:
+def _read_csv(data: bytes, suffix: str = ".csv") -> ImportResult:
+    """CSV from UTF-8 bytes (validated; a BOM is allowed). The whole text is decoded to a
+    Python string only when the fast Arrow parse does not apply."""
     csv.field_size_limit(max(csv.field_size_limit(), settings.MAX_IMPORT_BYTES + 1))
-    delimiter, header = _choose_delimiter(text, suffix)
-    fast = _parse_csv_arrow(text.encode("utf-8") if data is None else data, delimiter,
-                            len(header))
+    head = data[:1 << 20].decode("utf-8-sig", "ignore")  # ignore: a character cut at the end
+    try:
+        delimiter, header = _choose_delimiter(head, suffix)
+    except ImportRejected:
+        if len(data) <= len(head):
+            raise
+        delimiter, header = _choose_delimiter(data.decode("utf-8-sig"), suffix)
+    fast = _parse_csv_arrow(data, delimiter, len(header))
+    text = data.decode("utf-8-sig") if fast is None else ""
     frame, skipped = (fast, []) if fast is not None else _parse_csv(text, delimiter)
     width = frame.shape[1]
     too_long: dict[int, int] = {}
@@ -710,8 +755,8 @@ def _read_csv(text: str, suffix: str = ".csv", data: bytes | None = None) -> Imp
             too_long[int(record) - 1] = int(saw)
     # physical line of each record: 1 + records before it + line breaks inside earlier records
     nrec = len(frame)
-    breaks = text.count("\n")
-    if breaks == (nrec if text.endswith("\n") else nrec - 1):
+    breaks = data.count(b"\n")
+    if breaks == (nrec if data.endswith(b"\n") else nrec - 1):
         inner = np.zeros(nrec, np.int64)
     else:
         inner = np.zeros(nrec, np.int64)
@@ -930,11 +975,13 @@ def import_bytes(data: bytes, filename: str) -> ImportResult:
         if suffix in JSON_SUFFIXES:
             return _read_geojson(_decode(data))
         if suffix in CSV_SUFFIXES:
-            text = _decode(data)
-            if not text.strip():
+            if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+                data = _decode(data).encode("utf-8")
+            else:
+                _decode(data)  # checks: not binary, valid UTF-8 (the text itself is not kept)
+            if _BLANK.fullmatch(data):
                 raise ImportRejected("The file is empty.")
-            utf8 = data if not data.startswith((b"\xff\xfe", b"\xfe\xff")) else None
-            return _read_csv(text, suffix, utf8)
+            return _read_csv(data, suffix)
     raise ImportRejected(f"Unknown file type {suffix or '(no extension)'!r}; use .csv, "
                          ".geojson/.json or .gpkg.")
 
