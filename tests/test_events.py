@@ -139,3 +139,46 @@ def test_geojson_round_trip_keeps_values(curated):
     model_props = [{**p, "year": int(p["event_date"][:4])} for p in model_props]
     assert [f["properties"] for f in fc["features"]] == sorted(
         model_props, key=lambda p: (p["event_date"], p["event_id_cnty"]))
+
+
+def _strict(text: str) -> dict:
+    def refuse(name: str) -> None:
+        raise ValueError(f"{name} is not JSON")
+    return json.loads(text, parse_constant=refuse)
+
+
+def test_geojson_export_is_strict_json_even_for_non_finite_numbers():
+    df = pd.DataFrame([{"event_id_cnty": "T1", "event_date": "2024-01-16", "latitude": 26.5,
+                        "longitude": 63.5, "fatalities": float("inf"), "injured": float("nan"),
+                        "uncertainty_km": float("inf")},
+                       {"event_id_cnty": "T2", "event_date": "2024-01-16", "latitude": 26.5,
+                        "longitude": 63.5, "uncertainty_km": -4.0}])
+    props = [f["properties"] for f in _strict(events.to_geojson(df))["features"]]
+    assert props[0]["fatalities"] is None and props[0]["injured"] is None
+    assert props[0]["uncertainty_km"] == props[1]["uncertainty_km"] == 2.0  # the default
+
+
+def test_geojson_coordinates_keep_every_digit():
+    fc = _strict(events.to_geojson(_one(latitude=26.123456789012, longitude=-63.000000001)))
+    assert fc["features"][0]["geometry"]["coordinates"] == [-63.000000001, 26.123456789012]
+
+
+@pytest.mark.parametrize(("text", "cell"), [("'quoted", "''quoted"), ("''", "'''"),
+                                             ("'", "''"), ("'=1", "''=1"), ("it's", "it's")])
+def test_csv_guard_also_marks_text_that_starts_with_the_guard(text, cell):
+    row = next(csv.DictReader(io.StringIO(events.to_csv(_one(notes=text)))))
+    assert row["notes"] == cell
+    assert events.unneutralise_formula(cell) == text
+
+
+def test_csv_sources_are_a_json_list():
+    ev = _one(sources=["https://a.example/x;y", "two\nlines"])
+    row = next(csv.DictReader(io.StringIO(events.to_csv(ev))))
+    assert json.loads(row["sources"]) == ["https://a.example/x;y", "two\nlines"]
+
+
+def test_dates_outside_the_model_range_become_missing_not_an_error():
+    df = pd.DataFrame([{"event_date": d, "latitude": 1.0, "longitude": 1.0}
+                       for d in ("2924-01-16", "1500-06-01", "2024-01-16")])
+    ev = events.normalise(df)
+    assert ev["event_date"].isna().tolist() == [True, True, False]
