@@ -27,8 +27,12 @@ KM_PER_NMI = 1.852
 MAX_RADII = 8
 MAX_RADIUS_KM = 5000.0
 
-#: Largest uploaded/imported file accepted, in bytes.
-MAX_IMPORT_BYTES = 50 * 1024 * 1024
+#: Largest uploaded/imported file accepted, in decimal megabytes and in bytes: the one limit
+#: for the page and the CLI (dashboard.importers enforces it). Decimal because Streamlit's
+#: browser uploader counts server.maxUploadSize (.streamlit/config.toml) in units of 1,000,000
+#: bytes on Linux and macOS; a 1,048,576-byte "MB" would let the CLI take files the page refuses.
+MAX_IMPORT_MB = 50
+MAX_IMPORT_BYTES = MAX_IMPORT_MB * 1_000_000
 #: Deepest JSON nesting accepted in an imported GeoJSON file.
 MAX_JSON_DEPTH = 64
 
