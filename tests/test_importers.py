@@ -464,3 +464,11 @@ def test_text_export_import_export_is_identical(fmt, ev):
 @given(ev=event_tables())
 def test_geopackage_export_import_export_is_identical(ev):
     _assert_round_trip(ev, "gpkg")
+
+
+def test_one_import_limit_in_decimal_megabytes_like_the_page_uploader():
+    assert settings.MAX_IMPORT_BYTES == settings.MAX_IMPORT_MB * 1_000_000
+    with pytest.raises(ImportRejected) as exc:
+        importers.import_bytes(b" " * (settings.MAX_IMPORT_BYTES + 1), "big.csv")
+    assert str(exc.value) == (f"The file is 50 MB ({settings.MAX_IMPORT_BYTES + 1:,} bytes); the "
+                              "import limit is 50 MB (50,000,000 bytes).")
