@@ -1,0 +1,165 @@
+"""GeoParquet files and folders, and the streamed CSV reader (dashboard/columnar.py)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from pathlib import Path
+
+import hypothesis.strategies as st
+import numpy as np
+import pandas as pd
+import pyarrow.parquet as pq
+import pytest
+from hypothesis import HealthCheck, given, settings
+
+from dashboard import columnar
+from dashboard import events as model
+from dashboard.errors import DataError, OutputError
+
+TEXT = st.text(max_size=12)
+COUNT = st.one_of(st.just(math.nan), st.integers(0, 10_000).map(float))
+DATE = st.dates(dt.date(1900, 1, 1), dt.date(2200, 12, 31))
+
+
+@st.composite
+def event_rows(draw: st.DrawFn, max_rows: int = 8) -> pd.DataFrame:
+    """A table of events: any Unicode text, unknown (NaN) counts, dates over three centuries,
+    missing integers, lists of sources, coordinates anywhere."""
+    n = draw(st.integers(1, max_rows))
+    rows = []
+    for i in range(n):
+        rows.append({
+            "event_id_cnty": f"E{i}-" + draw(TEXT),
+            "event_date": draw(DATE).isoformat(),
+            "event_type": draw(st.sampled_from([*model.EVENT_TYPES, "", "Other thing"])),
+            "sub_event_type": draw(TEXT), "actor1": draw(TEXT), "notes": draw(TEXT),
+            "country": draw(st.sampled_from(["Iran", "Pakistan", "Côte d'Ivoire", "ایران"])),
+            "location": draw(TEXT), "tags": draw(TEXT), "category": draw(st.sampled_from(
+                ["", *model.CATEGORIES])),
+            "latitude": draw(st.floats(-90, 90)), "longitude": draw(st.floats(-180, 180)),
+            "fatalities": draw(COUNT), "injured": draw(COUNT),
+            "geo_precision": draw(st.sampled_from([1, 2, 3, None])),
+            "time_precision": draw(st.sampled_from([1, 2, 3])),
+            "iso": draw(st.one_of(st.none(), st.integers(0, 999))),
+            "timestamp": draw(st.one_of(st.none(), st.integers(0, 2**40))),
+            "uncertainty_km": draw(st.one_of(st.just(math.nan), st.floats(0, 500))),
+            "sources": draw(st.lists(TEXT.filter(lambda t: t.strip() == t and t), max_size=3)),
+            "disputed": draw(TEXT),
+        })
+    return model.normalise(pd.DataFrame(rows))
+
+
+def _same(a: pd.DataFrame, b: pd.DataFrame, key: str | None = None) -> None:
+    if key:
+        a = a.sort_values(key, kind="stable").reset_index(drop=True)
+        b = b.sort_values(key, kind="stable").reset_index(drop=True)
+    pd.testing.assert_frame_equal(pd.DataFrame(a), pd.DataFrame(b), check_exact=True)
+
+
+SETTINGS = settings(max_examples=40, deadline=None,
+                    suppress_health_check=[HealthCheck.function_scoped_fixture])
+
+
+@SETTINGS
+@given(events=event_rows())
+def test_geoparquet_round_trip_is_exact(events: pd.DataFrame, tmp_path: Path) -> None:
+    """Every model column (text of any Unicode, NaN counts, dates, lists) comes back equal."""
+    path = tmp_path / "e.parquet"
+    columnar.write_geoparquet(events, path)
+    back = columnar.read_geoparquet(path)
+    _same(back, events)
+    assert b"geo" in pq.read_schema(path).metadata  # a GeoParquet file, not plain Parquet
+
+
+@SETTINGS
+@given(events=event_rows(), key=st.sampled_from(columnar.PARTITION_KEYS))
+def test_partitioned_dataset_round_trip_is_exact(events: pd.DataFrame, key: str,
+                                                 tmp_path: Path) -> None:
+    """A folder partitioned by year or by country (non-ASCII names too) reads back equal."""
+    folder = tmp_path / f"ds-{key}"
+    columnar.write_dataset(events, folder, partition_by=key)
+    assert {p.name.split("=")[0] for p in folder.iterdir()} == {key}
+    _same(columnar.read_geoparquet(folder), events, "event_id_cnty")
+    pieces = columnar.fragments(folder, max_rows=3)
+    parts = [columnar.read_piece(str(folder), *piece) for piece in pieces]
+    _same(pd.concat(parts, ignore_index=True), events, "event_id_cnty")
+
+
+@SETTINGS
+@given(events=event_rows(max_rows=30))
+def test_csv_stream_round_trip_is_exact(events: pd.DataFrame, tmp_path: Path) -> None:
+    """events.to_csv → streamed in small blocks → the same events (formula guards removed)."""
+    path = tmp_path / "e.csv"
+    path.write_text(model.to_csv(events), encoding="utf-8", newline="")
+    parts = list(columnar.iter_csv_events(path, block_bytes=1 << 16))
+    _same(pd.concat(parts, ignore_index=True), events)
+
+
+def test_csv_streams_in_blocks_and_converts_to_geoparquet(tmp_path: Path) -> None:
+    """A file many times the block size is read block by block (no block holds the file),
+    and csv_to_geoparquet writes every row once, in order."""
+    rng = np.random.default_rng(3)
+    n = 20_000
+    frame = pd.DataFrame({"event_id_cnty": [f"X{i}" for i in range(n)],
+                          "event_date": "2024-01-16", "event_type": "Battles",
+                          "latitude": rng.uniform(24, 32, n).round(5),
+                          "longitude": rng.uniform(56, 70, n).round(5),
+                          "notes": ["=cmd|' /C calc'!A0" if i % 7 == 0 else "note"
+                                    for i in range(n)]})
+    src = tmp_path / "big.csv"
+    src.write_text(model.to_csv(frame), encoding="utf-8", newline="")
+    block = 1 << 16
+    tables = list(columnar.iter_csv_tables(src, block_bytes=block))
+    assert len(tables) >= src.stat().st_size // block
+    assert max(t.num_rows for t in tables) < n / 5
+    dst = tmp_path / "big.parquet"
+    assert columnar.csv_to_geoparquet(src, dst, block_bytes=block) == n
+    back = columnar.read_geoparquet(dst)
+    _same(back, model.normalise(frame))
+    assert back.loc[0, "notes"] == "=cmd|' /C calc'!A0"
+
+
+def test_enriched_extra_columns_survive(tmp_path: Path) -> None:
+    """Columns beyond the model (e.g. enrichment) are kept, after the model columns."""
+    events = model.load_curated_events()
+    events["h3_r5"] = "85" + events["event_id_cnty"]
+    events["within_border_45km"] = np.arange(len(events)) % 2 == 0
+    path = tmp_path / "x.parquet"
+    columnar.write_geoparquet(events, path)
+    back = columnar.read_geoparquet(path)
+    assert list(back.columns[-2:]) == ["h3_r5", "within_border_45km"]
+    assert back["within_border_45km"].tolist() == events["within_border_45km"].tolist()
+    assert back["h3_r5"].tolist() == events["h3_r5"].tolist()
+
+
+def test_write_dataset_replaces_whole_folder(tmp_path: Path) -> None:
+    """Writing a dataset over an older one leaves only the new partitions."""
+    events = model.load_curated_events()
+    folder = tmp_path / "ds"
+    columnar.write_dataset(events, folder, partition_by="country")
+    columnar.write_dataset(events.iloc[:2], folder, partition_by="year")
+    assert {p.name.split("=")[0] for p in folder.iterdir()} == {"year"}
+    assert len(columnar.read_geoparquet(folder)) == 2
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".dash-")]
+
+
+def test_errors_are_one_sentence(tmp_path: Path) -> None:
+    events = model.load_curated_events()
+    with pytest.raises(DataError, match="does not exist"):
+        columnar.read_geoparquet(tmp_path / "missing.parquet")
+    bad = tmp_path / "bad.parquet"
+    bad.write_bytes(b"not parquet at all")
+    with pytest.raises(DataError, match="not a readable Parquet"):
+        columnar.read_geoparquet(bad)
+    with pytest.raises(DataError, match="Partition by one of year, country"):
+        columnar.write_dataset(events, tmp_path / "d", partition_by="actor1")
+    with pytest.raises(OutputError):
+        columnar.write_geoparquet(events, tmp_path / "no" / "such" / "x.parquet")
+    existing = tmp_path / "keep.parquet"
+    existing.write_bytes(b"old")
+    with pytest.raises(OutputError):
+        columnar.write_dataset(events, existing)
+    assert existing.read_bytes() == b"old"
+    with pytest.raises(DataError, match="does not exist"):
+        list(columnar.iter_csv_events(tmp_path / "none.csv"))
