@@ -508,8 +508,16 @@ def _draw(events: pd.DataFrame, bbox: tuple[float, float, float, float], drawn: 
     tol = frame.width / 4000.0
     px = frame.width / (map_w_in * dpi)  # projected metres per pixel
 
+    coverage_note = ""
     if "basemap" in drawn:
-        land = _prepare(layers.load_layer("basemap_land"), clip, frame, tol)
+        land_ll = layers.load_layer("basemap_land")
+        cw, cs, ce, cn = (float(v) for v in land_ll.total_bounds)
+        w, s_, e, n = _visible_lonlat_box(frame, margin=0.0)
+        if w < cw - 0.5 or e > ce + 0.5 or s_ < cs - 0.5 or n > cn + 0.5:
+            coverage_note = (f"The offline basemap covers only {_deg(cw, 'E', 'W')} to "
+                             f"{_deg(ce, 'E', 'W')} and {_deg(cs, 'N', 'S')} to "
+                             f"{_deg(cn, 'N', 'S')}; land beyond it is not drawn.")
+        land = _prepare(land_ll, clip, frame, tol)
         if len(land):
             land.plot(ax=ax, facecolor=land_colour, edgecolor="none", zorder=1)
         lakes = _prepare(layers.load_layer("basemap_lakes"), clip, frame, tol)
@@ -531,8 +539,9 @@ def _draw(events: pd.DataFrame, bbox: tuple[float, float, float, float], drawn: 
                                     zorder=2)
                 provinces[hot].plot(ax=ax, facecolor="none", edgecolor="#7a5c2e", linewidth=0.9,
                                     zorder=2.3)
-            provinces[~hot].plot(ax=ax, facecolor="none", edgecolor="#a9a9a9", linewidth=0.5,
-                                 linestyle=(0, (3, 3)), zorder=2.2)
+            if (~hot).any():
+                provinces[~hot].plot(ax=ax, facecolor="none", edgecolor="#a9a9a9",
+                                     linewidth=0.5, linestyle=(0, (3, 3)), zorder=2.2)
     countries = gpd.GeoDataFrame(geometry=[], crs=frame.crs)
     if "countries" in drawn:
         countries = _prepare(layers.load_countries(), clip, frame, tol)
@@ -700,8 +709,7 @@ def _draw(events: pd.DataFrame, bbox: tuple[float, float, float, float], drawn: 
                          handlelength=1.8, columnspacing=1.6, borderaxespad=0)
         below_in = leg.get_window_extent(renderer).y0 / dpi - 0.12
     notes = [sources_text(events, drawn)]
-    if disc_note:
-        notes.append(disc_note)
+    notes += [n for n in (disc_note, coverage_note) if n]
     notes.append(f"Projection: {frame.name} fitted to this map; the north arrow points to true "
                  "north.")
     wrapped = "\n".join(textwrap.fill(t, 150) for t in notes)
@@ -709,6 +717,10 @@ def _draw(events: pd.DataFrame, bbox: tuple[float, float, float, float], drawn: 
                     color="#555555", va="top", linespacing=1.35)
     bottom_in = max(foot.get_window_extent(renderer).y0 / dpi - 0.2, 0.0)
     return fig, Bbox.from_extents(0.0, bottom_in, _FIG_WIDTH_IN, fig_h)
+
+
+def _deg(value: float, pos: str, neg: str) -> str:
+    return f"{abs(value):.0f}° {pos if value >= 0 else neg}"
 
 
 def _label_point(geom: Any, frame: _Frame) -> Point | None:
