@@ -10,11 +10,17 @@ from __future__ import annotations
 
 import datetime as dt
 
-import folium
 import streamlit as st
-from streamlit_folium import st_folium
 
-from dashboard import mapview, page_data, page_events, page_io, page_layers, page_state, page_tools
+from dashboard import (
+    page_data,
+    page_events,
+    page_io,
+    page_layers,
+    page_map,
+    page_state,
+    page_tools,
+)
 from dashboard.errors import DashboardError
 from dashboard.escape import md_escape
 
@@ -122,22 +128,24 @@ def _event_filter(types: list[str]) -> page_events.filters.EventFilter:
 
 def _map_specs(view_events: object, types_on: list[str], types: list[str],
                results: list[dict], above: list[dict]) -> list[dict]:
-    """Layer specs, bottom to top: tiles, static layers, results (buffers, regions), places,
-    events, legend, then the measured path and the selected event."""
+    """Dynamic layer specs, bottom to top: online tiles, results (buffers, regions), events,
+    legend, then the measured path and the selected event. The static layers live in the
+    base map (page_map) and are only switched on and off."""
     ss = st.session_state
     specs = []
     tiles = page_layers.tiles_group(ss["basemap"])
     if tiles:
         specs.append(tiles)
-    for key in ("basemap", "provinces", "countries", "border"):
-        if ss[f"layer_{key}"]:
-            specs.append(page_data.static_spec(key))
     specs += results
-    if ss["layer_places"]:
-        specs.append(page_data.static_spec("places", discs=ss["layer_discs"]))
-    specs += page_layers.event_groups(view_events, types_on, discs=ss["layer_discs"])
+    specs += page_data.event_specs(view_events, types_on, discs=ss["layer_discs"])
     specs.append(page_layers.event_legend(types, measured=bool(above)))
     return specs + above
+
+
+def _static_on() -> list[str]:
+    ss = st.session_state
+    return page_map.visible_static({k for k in page_state.LAYERS if ss.get(f"layer_{k}")},
+                                   discs=bool(ss.get("layer_discs")))
 
 
 def _current_state(types: list[str]) -> page_state.ViewState:
@@ -180,6 +188,13 @@ def _browser_view() -> tuple[tuple[float, float] | None, int | None]:
     return vs.center, vs.zoom
 
 
+def _picture_view() -> tuple[tuple[float, float], int]:
+    """The view the person sees: the browser's centre/zoom from the URL, else the page's."""
+    vs = page_state.from_query(st.query_params.to_dict())
+    center, zoom = st.session_state["view"]
+    return (vs.center or center, vs.zoom or zoom)
+
+
 def _page() -> None:
     ss = st.session_state
     events = page_events.all_events()
@@ -208,20 +223,19 @@ def _page() -> None:
             page_io.upload_section()
     specs = _map_specs(view_events, types_on, types, buffers + claims, measured + highlight)
     with tool_col, tabs[3]:
-        page_io.download_section(view_events, specs, ss["view"])
+        export = [page_map.static_spec(k) for k in _static_on()] + specs
+        page_io.download_section(view_events, export, _picture_view(), picture={
+            "start": ss["dates"][0], "end": ss["dates"][1], "discs": ss["layer_discs"],
+            "layers": {k for k in ("basemap", "countries", "provinces", "border", "places")
+                       if ss.get(f"layer_{k}")}})
         page_io.batches_section()
     with map_col:
         st.caption(page_events.summary_line(view_events, events, ss["dates"]))
         center, zoom = ss["view"]
-        st_folium(
-            mapview.base_map(), key=page_tools.MAP_KEY, on_change=page_tools.on_map_change,
-            height=MAP_HEIGHT, use_container_width=True,
-            feature_group_to_add=[page_layers.to_group(s) for s in specs],
-            layer_control=folium.LayerControl(collapsed=True), center=center, zoom=zoom,
-            # Constant on purpose: streamlit-folium reads returned_objects only when the
-            # map is first drawn, so clicks must be returned from the start.
-            returned_objects=["last_clicked"],
-        )
+        # Clicks are always returned: streamlit-folium reads returned_objects only when the
+        # map is first drawn, so they must be on from the start (see page_map.show).
+        page_map.show(specs, _static_on(), key=page_tools.MAP_KEY, center=center, zoom=zoom,
+                      height=MAP_HEIGHT, on_change=page_tools.on_map_change)
     page_events.events_section(table, view_events, types)
     page_tools.claims_table()
 

@@ -148,6 +148,25 @@ def bounds_view(
     return (round(lat_mid, 5), round((west + east) / 2, 5)), zoom
 
 
+def view_bounds(center: tuple[float, float], zoom: int, *, width_px: int = 700,
+                height_px: int = 620) -> tuple[float, float, float, float]:
+    """(min_lon, min_lat, max_lon, max_lat) in degrees shown by a Web-Mercator map of that
+    size in pixels centred on ``center`` (lat, lon) at integer ``zoom`` (inverse of
+    :func:`bounds_view`)."""
+    lat, lon = center
+    world_px = 256.0 * 2.0 ** zoom
+    half_lon = width_px / 2 / world_px * 360.0
+    s = np.sin(np.radians(np.clip(lat, -85.0, 85.0)))
+    y = np.log((1 + s) / (1 - s)) / 2
+    half_y = height_px / 2 / world_px * 2 * np.pi
+
+    def to_lat(v: float) -> float:
+        return float(np.degrees(np.arctan(np.sinh(v))))
+
+    return (max(lon - half_lon, -180.0), max(to_lat(y - half_y), -85.0),
+            min(lon + half_lon, 180.0), min(to_lat(y + half_y), 85.0))
+
+
 class _LayerCss(MacroElement):
     """Page CSS for labels, legend and marker icons (inline, no network)."""
 
@@ -241,6 +260,60 @@ class TimeControl(MacroElement):
         super().__init__()
         self._name = "TimeControl"
         self.step_ms = int(step_ms)
+
+
+class StaticRegistry(MacroElement):
+    """Registers its parent feature group as static layer ``key`` (for StaticVisibility)."""
+
+    _template = Template(
+        """
+        {% macro script(this, kwargs) %}
+        window.__dashStatic = window.__dashStatic || {};
+        window.__dashStatic[{{ this.key|tojson }}] = {{ this._parent.get_name() }};
+        {% endmacro %}
+        """
+    )
+
+    def __init__(self, key: str) -> None:
+        super().__init__()
+        self._name = "StaticRegistry"
+        self.key = key
+
+
+class StaticVisibility(MacroElement):
+    """Shows exactly the registered static layers in ``keys`` (a one-line update)."""
+
+    _template = Template(
+        """
+        {% macro script(this, kwargs) %}
+        (function (map, keys) {
+          var reg = window.__dashStatic || {};
+          Object.keys(reg).forEach(function (k) {
+            var on = keys.indexOf(k) >= 0, layer = reg[k];
+            if (on && !map.hasLayer(layer)) {
+              map.addLayer(layer);
+              if (k === "basemap" && layer.bringToBack) { layer.bringToBack(); }
+            }
+            if (!on && map.hasLayer(layer)) { map.removeLayer(layer); }
+          });
+        })({{ this.map_name() }}, {{ this.keys|tojson }});
+        {% endmacro %}
+        """
+    )
+
+    def __init__(self, keys: Sequence[str]) -> None:
+        super().__init__()
+        self._name = "StaticVisibility"
+        self.keys = list(keys)
+
+    def map_name(self) -> str:
+        """JS name of the map this element ends up on (its nearest folium.Map ancestor)."""
+        node = self._parent
+        while node is not None and not isinstance(node, folium.Map):
+            node = getattr(node, "_parent", None)
+        if node is None:
+            raise ValueError("StaticVisibility must be added to a map or a feature group")
+        return node.get_name()
 
 
 class GeoJsonLayer(MacroElement):

@@ -64,6 +64,20 @@ def curated_events() -> gpd.GeoDataFrame:
     return gdf
 
 
+def event_specs(view_events: gpd.GeoDataFrame, types_on: list[str], *,
+                discs: bool) -> list[page_layers.LayerSpec]:
+    """Event layer specs for the shown events (cached by the events' ids and data version)."""
+    key = (tuple(view_events["event_id_cnty"].astype(str)), store_version(), tuple(types_on),
+           bool(discs))
+    return _event_specs(key, view_events, tuple(types_on), bool(discs))
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def _event_specs(key: tuple, _events: gpd.GeoDataFrame, types_on: tuple[str, ...],
+                 discs: bool) -> list[page_layers.LayerSpec]:
+    return page_layers.event_groups(_events, list(types_on), discs=discs)
+
+
 def store_path() -> str:
     """Where the event store lives (``$DASHBOARD_STORE`` or the user data folder)."""
     from dashboard import settings

@@ -116,8 +116,11 @@ def batches_section() -> None:
 
 
 def download_section(view_events: gpd.GeoDataFrame, specs: Sequence[dict],
-                     view: tuple[tuple[float, float], int]) -> None:
-    """Download the events shown (GeoJSON, CSV) and the current map as offline HTML.
+                     view: tuple[tuple[float, float], int],
+                     picture: dict | None = None) -> None:
+    """Download the events shown (GeoJSON, CSV), the current map as offline HTML and as a
+    picture for publication (PNG/SVG/PDF from staticmap.render_map: same events, dates,
+    layers and view). ``picture`` holds render_map's start, end, layers and discs.
 
     The files are generated only when a button is clicked (deferred callables).
     """
@@ -139,3 +142,30 @@ def download_section(view_events: gpd.GeoDataFrame, specs: Sequence[dict],
     st.download_button("Download this map (HTML, works offline)", key="dl_html",
                        data=map_html, file_name="iran-pakistan-map.html", mime="text/html",
                        width="stretch", on_click="ignore")
+    _picture_buttons(shown, view, picture or {})
+
+
+_PICTURE_MIME = {"png": "image/png", "svg": "image/svg+xml", "pdf": "application/pdf"}
+
+
+def _picture_buttons(shown: gpd.GeoDataFrame, view: tuple[tuple[float, float], int],
+                     picture: dict) -> None:
+    """Download map as PNG/SVG/PDF: rendered on the server (matplotlib, no browser, no tiles)
+    from the shown events, the date range, the switched-on layers and the current view."""
+    from dashboard import staticmap
+
+    bounds = mapview.view_bounds(view[0], view[1])
+
+    def render(fmt: str) -> bytes:
+        try:
+            return staticmap.render_map(shown, fmt=fmt, bounds=bounds, **picture)
+        except DashboardError as err:  # shown in place of the file: one sentence
+            return str(err).encode()
+
+    st.caption("Map for publication (title, dates, legend, scale bar, north arrow, sources), "
+               "rendered on the server for the current view and filters:")
+    cols = st.columns(3)
+    for col, fmt in zip(cols, ("png", "svg", "pdf"), strict=True):
+        col.download_button(f"Download map as {fmt.upper()}", key=f"dl_map_{fmt}",
+                            data=lambda fmt=fmt: render(fmt), file_name=f"iran-pakistan-map.{fmt}",
+                            mime=_PICTURE_MIME[fmt], width="stretch", on_click="ignore")

@@ -26,6 +26,7 @@ from dashboard.mapview import (
     SEA_COLOUR,
     GeoJsonLayer,
     Legend,
+    StaticVisibility,
     display_geometry,
     esc,
     event_style,
@@ -67,6 +68,8 @@ def to_group(spec: LayerSpec) -> folium.FeatureGroup:
             folium.TileLayer(tiles=layer["tiles"], attr=layer["attr"], max_zoom=18).add_to(fg)
         elif "legend" in layer:
             Legend(layer["legend"]).add_to(fg)
+        elif "visible" in layer:
+            StaticVisibility(layer["visible"]).add_to(fg)
         else:
             GeoJsonLayer(**layer).add_to(fg)
     return fg

@@ -74,6 +74,9 @@ def _sites_to_measure(options: dict[str, str]) -> tuple[str, str] | None:
     if ss.get("measure_mode") == CLICK_MODE:
         clicks = ss.get("clicks", [])
         st.caption(f"{len(clicks)} of 2 points clicked. Clicking again replaces the older one.")
+        if clicks:
+            st.caption("Clicked (lat, lon): " + " → ".join(f"{la:.5f}, {lo:.5f}"
+                                                          for la, lo in clicks))
         if st.button("Clear clicked points", key="clear_clicks"):
             ss["clicks"] = []
             clicks = []

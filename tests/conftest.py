@@ -24,10 +24,16 @@ def _free_port() -> int:
 
 
 @pytest.fixture(scope="session")
-def app_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def store_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The event store (GeoPackage) the browser tests' server uses ($DASHBOARD_STORE)."""
+    return tmp_path_factory.mktemp("store") / "e.gpkg"
+
+
+@pytest.fixture(scope="session")
+def app_url(tmp_path_factory: pytest.TempPathFactory, store_path: Path) -> Iterator[str]:
     """Start `streamlit run dashboard/app.py` on a free port; yield its URL; stop it."""
     port = _free_port()
-    env = {**os.environ, "DASHBOARD_STORE": str(tmp_path_factory.mktemp("store") / "e.gpkg")}
+    env = {**os.environ, "DASHBOARD_STORE": str(store_path)}
     log = (tmp_path_factory.mktemp("streamlit") / "server.log").open("w")
     proc = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", "dashboard/app.py", "--server.port",

@@ -1,4 +1,22 @@
-"""End-to-end: the page in headless Chromium, as an analyst uses it (offline, safe, measured)."""
+"""End-to-end: the page in headless Chromium, as an analyst uses it (offline, safe, measured).
+
+Controls operated here (control → test):
+- map load, offline requests → test_map_shows_the_border_and_the_curated_events_without_…
+- event-type checkbox → test_switching_off_an_event_type_removes_its_markers
+- ◀ Day step → test_stepping_the_date_range_filters_events
+- Measure (lists) → test_measured_distance_is_the_cli_number
+- Measure (two clicks) → test_two_clicks_on_the_map_measure_the_core_distance
+- Play / Pause / window length / All days → test_play_walks_one_day_windows_…,
+  test_pause_holds_the_window_…, test_play_control_labels_are_not_clipped
+- upload + Remove batch → test_upload_with_xss_payload_…,
+  test_upload_goes_to_the_store_survives_reload_…, test_markdown_in_uploaded_values_…
+- co-located events → test_events_at_one_place_are_drawn_side_by_side
+- Download map as PNG → test_download_map_as_png_is_a_real_picture
+- table row select → test_selecting_a_table_row_highlights_the_event_and_scrolls_…
+Not yet operated in the browser (AppTest covers their logic in tests/test_app.py): the
+layer checkboxes, Background, the "More filters" widgets, Day ▶, Fit buttons, Buffers,
+distance matrix, Claims checkbox, the GeoJSON/CSV/HTML/SVG/PDF downloads.
+"""
 
 from __future__ import annotations
 
@@ -54,12 +72,13 @@ def _map(pg):
 def _markers(pg, expected=None):
     """Number of event markers; waits until it equals ``expected`` (the map updates in place)."""
     if expected is not None:
+        _map(pg)
         pg.wait_for_function(
             f"""() => {{
               const f = document.querySelector("{MAP_IFRAME}");
               return f && f.contentDocument &&
                 f.contentDocument.querySelectorAll('.dash-icon').length === {expected};
-            }}""", timeout=30_000)
+            }}""", timeout=60_000)
     return _map(pg).locator(".dash-icon").count()
 
 
@@ -142,6 +161,17 @@ def test_upload_with_xss_payload_shows_text_and_runs_nothing(page):
     assert page.dialogs == []
     assert frame.evaluate("() => document.querySelectorAll('img[src=x]').length") == 0
     assert page.evaluate("() => document.querySelectorAll('img[src=x]').length") == 0
+    _remove_batches(page, expected_pins=pins - 1)
+
+
+def _remove_batches(pg, expected_pins: int) -> None:
+    """Remove every imported batch with its button on the Data tab (leaves the store empty)."""
+    pg.get_by_role("tab", name="Data").click()
+    while pg.get_by_role("button", name="Remove", exact=True).count():
+        pg.get_by_role("button", name="Remove", exact=True).first.click()
+        pg.get_by_text("Removed").first.wait_for(timeout=30_000)
+    assert _markers(pg, expected=expected_pins) == expected_pins
+    _no_exception(pg)
 
 
 def _no_exception(pg) -> None:
@@ -245,11 +275,111 @@ def test_two_clicks_on_the_map_measure_the_core_distance(page):
         frame.locator(".leaflet-container").click(position={"x": x, "y": y})
         page.wait_for_timeout(300)
     page.get_by_text("2 of 2 points clicked").wait_for(timeout=30_000)
-    latlngs = [frame.evaluate("""([x, y]) => {
+    expected = [frame.evaluate("""([x, y]) => {
         for (const v of Object.values(window)) if (v instanceof L.Map) {
           const ll = v.containerPointToLatLng([x, y]); return [ll.lat, ll.lng]; } }""", [x, y])
         for x, y in spots]
-    a, b = (sites.resolve_site(f"{round(lat, 5)},{round(lon, 5)}") for lat, lon in latlngs)
+    shown = page.get_by_text("Clicked (lat, lon):").inner_text()
+    points = [tuple(float(v) for v in part.split(",")) for part in
+              shown.split(":", 1)[1].split("→")]
+    for (lat, lon), (elat, elon) in zip(points, expected, strict=True):
+        # where the person clicked, to a pixel or two (about 0.02° at this zoom)
+        assert abs(lat - elat) < 0.06 and abs(lon - elon) < 0.06
+    a, b = (sites.resolve_site(f"{lat},{lon}") for lat, lon in points)
     metres = sites.measure_distance(a, b).distance_m
     page.get_by_text(f"Exact: {metres:,.0f} m.").wait_for(timeout=30_000)
+    _no_exception(page)
+
+
+def test_upload_goes_to_the_store_survives_reload_and_is_listed_by_the_cli(page, store_path):
+    from dashboard.store import EventStore
+
+    _map(page)
+    pins = _pins(_curated())
+    page.get_by_role("tab", name="Data").click()
+    page.locator("input[type=file]").set_input_files(str(DATA / "points.geojson"))
+    page.get_by_text("from points.geojson into the event store").wait_for(timeout=60_000)
+    listed = subprocess.run([sys.executable, "-m", "dashboard", "events", "list", "--store",
+                             str(store_path), "--json"], capture_output=True, text=True,
+                            timeout=120)
+    assert listed.returncode == 0, listed.stderr
+    stored = EventStore(store_path).read()
+    assert len(stored) > 0
+    assert all(str(i) in listed.stdout for i in stored["event_id_cnty"])
+    page.reload()
+    _map(page)
+    new_pins = pins + _pins(stored)
+    assert _markers(page, expected=new_pins) == new_pins
+    page.get_by_role("tab", name="Data").click()
+    page.get_by_text("points.geojson").first.wait_for(timeout=30_000)  # the batch list
+    _remove_batches(page, expected_pins=pins)
+    assert len(EventStore(store_path).read()) == 0
+
+
+def test_markdown_in_uploaded_values_is_shown_literally_and_fetches_nothing(page, tmp_path):
+    _map(page)
+    hostile = tmp_path / "hostile.csv"
+    hostile.write_text(
+        "event_id_cnty,event_date,latitude,longitude,country,location,event_type,"
+        "sub_event_type,category\n"
+        "MD-1,2024-01-19,26.5,63.8,Pakistan,[update](https://evil.example/login),Protests,"
+        "Peaceful protest,![x](http://198.51.100.7/t.png)\n", encoding="utf-8")
+    page.get_by_role("tab", name="Data").click()
+    page.locator("input[type=file]").set_input_files(str(hostile))
+    page.get_by_text("Imported 1 event from hostile.csv").wait_for(timeout=60_000)
+    sidebar = page.locator("[data-testid=stSidebar]")
+    sidebar.get_by_text("![x](http://198.51.100.7/t.png)", exact=False).first.wait_for(
+        timeout=30_000)
+    page.wait_for_timeout(1500)
+    hosts = {urlparse(u).hostname for u in page.requests if u.startswith("http")}
+    assert hosts <= {"127.0.0.1", "localhost"}, hosts
+    assert page.locator("a[href*='evil.example']").count() == 0
+    assert page.locator("img[src*='198.51.100.7']").count() == 0
+    _remove_batches(page, expected_pins=_pins(_curated()))
+
+
+def test_events_at_one_place_are_drawn_side_by_side(page, tmp_path):
+    frame = _map(page)
+    _markers(page, expected=_pins(_curated()))
+    frame.evaluate("""() => { for (const v of Object.values(window))
+        if (v instanceof L.Map) { v.setView([27.3708, 62.3342], 9, {animate: false}); } }""")
+    page.wait_for_timeout(800)
+    boxes = frame.evaluate("""() => [...document.querySelectorAll('.dash-icon')].map(e => {
+        const r = e.getBoundingClientRect(); return [r.x, r.y, r.width, r.height]; })""")
+    visible = [b for b in boxes if 0 <= b[0] <= 2000 and 0 <= b[1] <= 2000]
+    assert len(visible) >= 2
+    for i, a in enumerate(visible):  # no icon sits on another icon
+        for b in visible[i + 1:]:
+            assert abs(a[0] - b[0]) > 4 or abs(a[1] - b[1]) > 4, (a, b)
+    page.screenshot(path=str(tmp_path / "saravan.png"))  # looked at by hand when changed
+    _no_exception(page)
+
+
+def test_download_map_as_png_is_a_real_picture(page):
+    _map(page)
+    page.get_by_role("tab", name="Data").click()
+    with page.expect_download(timeout=180_000) as dl:
+        page.get_by_role("button", name="Download map as PNG").click()
+    from PIL import Image
+
+    with Image.open(dl.value.path()) as img:
+        assert img.format == "PNG" and img.width >= 1000
+        colours = img.convert("RGB").getcolors(maxcolors=1 << 20)
+        assert colours is None or len(colours) > 50  # not blank
+    _no_exception(page)
+
+
+def test_selecting_a_table_row_highlights_the_event_and_scrolls_the_map_into_view(page):
+    frame = _map(page)
+    grid = page.locator(".st-key-event_table").first
+    grid.scroll_into_view_if_needed()
+    page.mouse.wheel(0, 400)
+    page.wait_for_timeout(500)
+    box = grid.bounding_box()
+    page.mouse.click(box["x"] + 15, box["y"] + 35 + 18)  # the first row's selection cell
+    frame.wait_for_function("""() => [...document.querySelectorAll('.dash-label')]
+        .some(e => e.textContent.includes('·'))""", timeout=30_000)
+    page.wait_for_function(f"""() => {{
+        const r = document.querySelector("{MAP_IFRAME}").getBoundingClientRect();
+        return r.top < window.innerHeight && r.bottom > 0; }}""", timeout=15_000)
     _no_exception(page)

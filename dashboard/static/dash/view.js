@@ -29,11 +29,21 @@
     } catch (e) { /* another origin: no permalink view, nothing breaks */ }
   }
 
+  // Permanent labels placed left of their point are measured when created, possibly before
+  // the stylesheets arrive; place them again once the styles apply.
+  function replaceLabels(map) {
+    map.eachLayer(function (l) {
+      var t = l.getTooltip && l.getTooltip();
+      if (t && t.options.permanent && t.isOpen && t.isOpen() && t.update) { t.update(); }
+    });
+  }
+
   L.Map.addInitHook(function () {
     var map = this;
     map.whenReady(function () {
       zoomClass(map);
-      map.on("zoomend", function () { zoomClass(map); });
+      [200, 800, 2000].forEach(function (ms) { setTimeout(function () { replaceLabels(map); }, ms); });
+      map.on("zoomend", function () { zoomClass(map); replaceLabels(map); });
       var first = true;
       map.on("moveend", function () {
         if (first) { first = false; return; }  // the initial view is the server's

@@ -1,0 +1,118 @@
+"""The map on the page: streamlit-folium's frontend fed with cached scripts (fast reruns).
+
+Why not ``st_folium(...)`` directly: it re-renders the whole folium map and every feature
+group to JavaScript on every rerun (about 1.5 s for our layers on this machine) and sends the
+static layers again each time. Here
+
+- the base map *with the static layers* (basemap, provinces, countries, border, places and
+  their discs) is rendered once per server; the browser builds it once per session (the
+  component is never re-mounted because this script never changes);
+- switching a static layer on or off sends a one-line visibility list, not the layer;
+- each dynamic group (events, results, legend, measurement, selection) is rendered to
+  JavaScript once per content and cached, so an unchanged group costs a dictionary lookup.
+
+The DOM is the same as st_folium's (iframe ``streamlit_folium.st_folium``, Leaflet inside).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import folium
+import streamlit as st
+import streamlit_folium as sf
+
+from dashboard import mapview, page_data, page_layers
+
+#: Static layers in the base map, in drawing order (bottom first), each switchable.
+STATIC_KEYS = ("basemap", "provinces", "countries", "border", "places_discs", "places")
+
+
+def static_spec(key: str) -> page_layers.LayerSpec:
+    """Layer spec of one static layer; "places_discs" is the places' uncertainty discs alone."""
+    if key == "places":
+        return page_data.static_spec("places", discs=False)
+    if key == "places_discs":
+        spec = page_data.static_spec("places", discs=True)
+        plain = page_data.static_spec("places", discs=False)
+        return {**spec, "name": "Places: uncertainty discs",
+                "layers": spec["layers"][: len(spec["layers"]) - len(plain["layers"])]}
+    return page_data.static_spec(key)
+
+
+def visible_static(layers_on: set[str], discs: bool) -> list[str]:
+    """Static keys to show for the sidebar's layer switches."""
+    keys = [k for k in ("basemap", "provinces", "countries", "border", "places")
+            if k in layers_on]
+    if "places" in layers_on and discs:
+        keys.append("places_discs")
+    return keys
+
+
+@st.cache_resource(show_spinner=False)
+def _base_parts() -> dict[str, Any]:
+    """The base map with every static layer, rendered to the component's arguments once."""
+    m = mapview.base_map()
+    for key in STATIC_KEYS:
+        fg = page_layers.to_group({**static_spec(key), "control": False})
+        mapview.StaticRegistry(key).add_to(fg)
+        fg.add_to(m)
+    m.get_root().render()
+    return {
+        "html": sf._get_html(m), "header": sf._get_header(m), "leaflet": sf._get_map_string(m),
+        "id": sf.get_full_id(m),
+        "js_links": [src for _, src in m.default_js],
+        "css_links": [href for _, href in m.default_css],
+    }
+
+
+def _dump(spec: page_layers.LayerSpec) -> str:
+    return json.dumps(spec, sort_keys=True, separators=(",", ":"),
+                      default=lambda o: o.item() if hasattr(o, "item") else str(o))
+
+
+@st.cache_data(show_spinner=False, max_entries=256)
+def _group_js(spec_json: str, idx: int) -> str:
+    """JavaScript of one dynamic feature group (cached by its content and position)."""
+    spec = json.loads(spec_json)
+    return sf._get_feature_group_string(page_layers.to_group(spec), map=folium.Map(tiles=None),
+                                        idx=idx)
+
+
+def _control_js(names: Sequence[tuple[int, str]]) -> str:
+    """Leaflet layer control listing the dynamic groups (names are pre-escaped HTML)."""
+    overlays = ",".join(f"{json.dumps(name)}: feature_group_feature_group_{i}"
+                        for i, name in names)
+    return ("var layer_control_layer_control = L.control.layers({}, {" + overlays + "}, "
+            "{collapsed: true, autoZIndex: true}).addTo(map_div);\n"
+            "window.layer_control = layer_control_layer_control;\n")
+
+
+def show(specs: Sequence[page_layers.LayerSpec], static_on: Sequence[str], *, key: str,
+         center: tuple[float, float], zoom: int, height: int,
+         on_change: Callable[[], None]) -> Any:
+    """Draw the map: the cached base map, ``static_on`` static layers visible, and ``specs``
+    (dynamic layer specs, bottom first). Returns the map's value (its last click)."""
+    base = _base_parts()
+    visibility = {"name": "Static layers", "control": False,
+                  "layers": [{"visible": list(static_on)}]}
+    groups = [visibility, *specs]
+    feature_group = "".join(_group_js(_dump(s), i) for i, s in enumerate(groups))
+    control = _control_js([(i, s["name"]) for i, s in enumerate(groups)
+                           if s.get("control", True)])
+    hash_key = sf.generate_js_hash(base["leaflet"], key, False)
+
+    def _changed() -> None:
+        st.session_state[key] = st.session_state.get(hash_key, {})
+        on_change()
+
+    return sf._component_func(
+        script=base["leaflet"], header=base["header"], html=base["html"], id=base["id"],
+        key=hash_key, height=height, width=None, returned_objects=["last_clicked"],
+        default={"last_clicked": None}, zoom=zoom, center=list(center),
+        feature_group=feature_group, return_on_hover=False, layer_control=control,
+        pixelated=False, css_links=base["css_links"], js_links=base["js_links"],
+        on_change=_changed, wrap_longitude=False,
+    )
