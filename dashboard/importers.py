@@ -710,7 +710,7 @@ def _parse_csv_arrow(data: bytes, delimiter: str, width: int) -> pd.DataFrame | 
 
     def invalid(row: Any) -> str:
         odd.append(row)
-        return "skip"
+        return "error"  # stop at once: pandas' parser reads such files record by record
 
     names = [f"f{i}" for i in range(width)]
     try:
@@ -732,6 +732,16 @@ def _parse_csv_arrow(data: bytes, delimiter: str, width: int) -> pd.DataFrame | 
     return frame
 
 
+def _field_counts(text: str, delimiter: str) -> np.ndarray:
+    """Number of fields of every record (header first), by Python's RFC 4180 reader."""
+    try:
+        reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, quotechar='"',
+                            doublequote=True, strict=False)
+        return np.fromiter((len(rec) for rec in reader), dtype=np.int64)
+    except csv.Error as err:
+        raise ImportRejected(f"The CSV file cannot be parsed ({_one_line(err, 100)}).") from None
+
+
 def _read_csv(data: bytes, suffix: str = ".csv") -> ImportResult:
     """CSV from UTF-8 bytes (validated; a BOM is allowed). The whole text is decoded to a
     Python string only when the fast Arrow parse does not apply."""
@@ -745,14 +755,16 @@ def _read_csv(data: bytes, suffix: str = ".csv") -> ImportResult:
         delimiter, header = _choose_delimiter(data.decode("utf-8-sig"), suffix)
     fast = _parse_csv_arrow(data, delimiter, len(header))
     text = data.decode("utf-8-sig") if fast is None else ""
-    frame, skipped = (fast, []) if fast is not None else _parse_csv(text, delimiter)
-    width = frame.shape[1]
+    width = len(header)
     too_long: dict[int, int] = {}
-    if skipped:  # records with more fields than the header: read again, wide enough for all
-        most = max(int(saw) for _line, _exp, saw in skipped)
+    if fast is not None:
+        frame = fast
+    else:  # count every record's fields first (linear), then read wide enough for all
+        sizes = _field_counts(text, delimiter)
+        most = int(sizes.max()) if len(sizes) else width
         frame, _ = _parse_csv(text, delimiter, names=max(most, width))
-        for record, _expected, saw in skipped:
-            too_long[int(record) - 1] = int(saw)
+        if len(sizes) == len(frame):
+            too_long = {int(i): int(sizes[i]) for i in np.flatnonzero(sizes > width)}
     # physical line of each record: 1 + records before it + line breaks inside earlier records
     nrec = len(frame)
     breaks = data.count(b"\n")
@@ -773,10 +785,13 @@ def _read_csv(data: bytes, suffix: str = ".csv") -> ImportResult:
         blank[idx] = (data[col].iloc[idx].str.strip() == "").fillna(True).to_numpy(bool)
     bad: list[Rejected] = []
     if too_long:
+        filled = np.zeros(len(data), bool)  # something in a field beyond the header's
+        for col in data.columns[width:]:
+            filled |= (data[col].fillna("").str.strip() != "").to_numpy(bool)
         extra = np.zeros(len(data), bool)
         for record, saw in too_long.items():
             i = record - 1  # data rows start after the header record
-            if 0 <= i < len(data) and any(str(v).strip() for v in data.iloc[i, width:]):
+            if 0 <= i < len(data) and filled[i]:
                 extra[i] = True
                 bad.append(Rejected(int(lines[i]), f"line {lines[i]}: the row has {saw} fields "
                                     f"but the header has {len(header)}"))

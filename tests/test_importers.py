@@ -472,3 +472,10 @@ def test_one_import_limit_in_decimal_megabytes_like_the_page_uploader():
         importers.import_bytes(b" " * (settings.MAX_IMPORT_BYTES + 1), "big.csv")
     assert str(exc.value) == (f"The file is 50 MB ({settings.MAX_IMPORT_BYTES + 1:,} bytes); the "
                               "import limit is 50 MB (50,000,000 bytes).")
+
+
+def test_every_row_with_a_trailing_separator_is_accepted():
+    rows = "".join(f"2024-01-16,26.{i:04d},63.5,n{i},\n" for i in range(3000))
+    res = _csv("date,lat,lon,notes\n" + rows)
+    assert res.rejected == [] and len(res.events) == 3000
+    assert res.events["notes"].iloc[-1] == "n2999"
