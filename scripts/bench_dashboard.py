@@ -461,17 +461,24 @@ def main(argv: list[str] | None = None) -> int:
     if not args.quick:
         cases += [(f"{n:,}", n) for n in args.sizes]
     rows = []
+    load_before = os.getloadavg()
+    t_start = time.time()
     with tempfile.TemporaryDirectory() as tmp, sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
         naive_dir = Path(tmp) / "naive"
         naive_dir.mkdir()
         shutil.copy(REPO / "scripts" / "naive_page.py", naive_dir / "naive_page.py")
         (naive_dir / "static").symlink_to(REPO / "dashboard" / "static")
+        naive_failed_at = None
         for size, n in cases:
             store = store_with(n, Path(tmp))
             results = {}
             for who, script, cwd in (("ours", REPO / "dashboard" / "app.py", REPO),
                                      ("naive", naive_dir / "naive_page.py", REPO)):
+                if who == "naive" and naive_failed_at is not None:
+                    results[who] = PageResult(note=f"not run: the naive page never drew its map "
+                                                   f"with {naive_failed_at} events")
+                    continue
                 print(f"  {size} events, {who} page …", flush=True)
                 server = Server(script, store, cwd)
                 try:
@@ -481,9 +488,15 @@ def main(argv: list[str] | None = None) -> int:
                     server.stop()
                 print(f"    {who:<6} first map    {fmt_s(results[who].first_s, args.timeout)}",
                       flush=True)
+            if results["naive"].first_s == INF and naive_failed_at is None:
+                naive_failed_at = size
             rows.append((size, results["ours"], results["naive"]))
         browser.close()
     print_table(rows, args.repeats, args.timeout)
+    load_after = os.getloadavg()
+    print(f"\nMachine: {os.cpu_count()} CPU cores; 1-minute load average {load_before[0]:.1f} "
+          f"before and {load_after[0]:.1f} after this run ({(time.time() - t_start) / 60:.0f} "
+          "min): other work shared the CPU, so these are not quiet-machine figures.")
     if args.json:
         out = {size: {who: {"first_s": r.first_s, "times": r.times, "bytes": r.bytes,
                             "note": r.note} for who, r in (("ours", o), ("naive", nv))}
