@@ -416,6 +416,12 @@ def _release_free_memory() -> None:
     """Give memory freed by the checks back to the system before the model is built (glibc
     keeps freed small blocks otherwise, and they count towards the peak). No-op elsewhere."""
     try:
+        import pyarrow as pa
+
+        pa.default_memory_pool().release_unused()
+    except (ImportError, AttributeError):
+        pass
+    try:
         import ctypes
 
         ctypes.CDLL("libc.so.6").malloc_trim(0)
@@ -754,6 +760,7 @@ def _read_csv(data: bytes, suffix: str = ".csv") -> ImportResult:
             raise
         delimiter, header = _choose_delimiter(data.decode("utf-8-sig"), suffix)
     fast = _parse_csv_arrow(data, delimiter, len(header))
+    _release_free_memory()  # the parser's buffers
     text = data.decode("utf-8-sig") if fast is None else ""
     width = len(header)
     too_long: dict[int, int] = {}
