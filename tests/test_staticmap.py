@@ -14,6 +14,9 @@ import numpy as np
 import pandas as pd
 import pytest
 import shapely
+from hypothesis import given
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
 from PIL import Image
 from pyproj import Proj
 
@@ -207,6 +210,27 @@ def test_scale_bar_length_is_geodesic() -> None:
                                               (999, 500), (1200, 1000)])
 def test_nice_length(max_km: float, nice: float) -> None:
     assert staticmap.nice_length_km(max_km) == nice
+
+
+@given(st.floats(min_value=1e-3, max_value=1e5, allow_nan=False, allow_infinity=False))
+def test_nice_length_is_a_round_number_close_below(max_km: float) -> None:
+    nice = staticmap.nice_length_km(max_km)
+    assert nice <= max_km * (1 + 1e-9) and max_km < 2.5 * nice * (1 + 1e-9)
+    mantissa = nice / 10 ** math.floor(math.log10(nice))
+    assert round(mantissa, 9) in (1.0, 2.0, 5.0)
+
+
+_FRAME = staticmap.map_frame(staticmap.DEFAULT_BOUNDS)
+
+
+@hypothesis_settings(deadline=None)
+@given(st.floats(min_value=56.5, max_value=67.5), st.floats(min_value=24.5, max_value=31.5))
+def test_map_projection_round_trips(lon: float, lat: float) -> None:
+    frame = _FRAME
+    x, y = frame.project(lon, lat)
+    back = frame.lonlat(float(x), float(y))
+    assert back == pytest.approx((lon, lat), abs=1e-9)
+    assert frame.x0 <= x <= frame.x1 and frame.y0 <= y <= frame.y1
 
 
 def test_north_arrow_follows_meridian_convergence() -> None:
