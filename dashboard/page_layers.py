@@ -294,8 +294,10 @@ def _event_props(events: pd.DataFrame, label: str) -> list[dict]:
     return out
 
 
-#: Distance (px) between the true position and each icon when events share a place.
+#: Smallest distance (px) between the true position and each icon when events share a place,
+#: and the smallest distance between neighbouring icons on that circle (icons are 20 px).
 SPREAD_PX = 13
+ICON_GAP_PX = 21
 
 
 def spread_offsets(lons: np.ndarray, lats: np.ndarray, decimals: int = 3
@@ -306,7 +308,10 @@ def spread_offsets(lons: np.ndarray, lats: np.ndarray, decimals: int = 3
     n = key.map(key.value_counts()).to_numpy(int) if len(key) else np.zeros(0, int)
     rank = key.groupby(key).cumcount().to_numpy(int) if len(key) else np.zeros(0, int)
     angle = -np.pi / 2 + 2 * np.pi * rank / np.maximum(n, 1)
-    radius = np.where(n > 1, SPREAD_PX, 0)
+    # Neighbours on the circle are at least ICON_GAP_PX apart: chord 2 r sin(pi/n) >= gap.
+    with np.errstate(divide="ignore"):
+        ring = ICON_GAP_PX / 2 / np.sin(np.pi / np.maximum(n, 2))
+    radius = np.where(n > 1, np.maximum(SPREAD_PX, ring), 0)
     return np.round(radius * np.cos(angle), 1), np.round(radius * np.sin(angle), 1), n
 
 

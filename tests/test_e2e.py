@@ -339,19 +339,33 @@ def test_markdown_in_uploaded_values_is_shown_literally_and_fetches_nothing(page
 
 
 def test_events_at_one_place_are_drawn_side_by_side(page, tmp_path):
+    import pandas as pd
+
+    ev = _curated()
+    ev = ev[pd.to_numeric(ev["geo_precision"], errors="coerce").fillna(1) < 3]
+    at = ev.geometry.apply(lambda g: (round(g.y, 3), round(g.x, 3))).value_counts()
+    (lat, lon), n = at.index[0], int(at.iloc[0])
+    assert n >= 2, "the curated data should have a place with several events"
     frame = _map(page)
     _markers(page, expected=_pins(_curated()))
-    frame.evaluate("""() => { for (const v of Object.values(window))
-        if (v instanceof L.Map) { v.setView([27.3708, 62.3342], 9, {animate: false}); } }""")
+    frame.evaluate("""([lat, lon]) => { for (const v of Object.values(window))
+        if (v instanceof L.Map) { v.setView([lat, lon], 11, {animate: false}); } }""",
+                   [lat, lon])
     page.wait_for_timeout(800)
+    centre = frame.evaluate("""([lat, lon]) => { for (const v of Object.values(window))
+        if (v instanceof L.Map) { const p = v.latLngToContainerPoint([lat, lon]);
+          const r = v.getContainer().getBoundingClientRect();
+          return [p.x + r.x, p.y + r.y]; } }""", [lat, lon])
     boxes = frame.evaluate("""() => [...document.querySelectorAll('.dash-icon')].map(e => {
-        const r = e.getBoundingClientRect(); return [r.x, r.y, r.width, r.height]; })""")
-    visible = [b for b in boxes if 0 <= b[0] <= 2000 and 0 <= b[1] <= 2000]
-    assert len(visible) >= 2
-    for i, a in enumerate(visible):  # no icon sits on another icon
-        for b in visible[i + 1:]:
-            assert abs(a[0] - b[0]) > 4 or abs(a[1] - b[1]) > 4, (a, b)
-    page.screenshot(path=str(tmp_path / "saravan.png"))  # looked at by hand when changed
+        const r = e.getBoundingClientRect(); return [r.x + r.width / 2, r.y + r.height / 2]; })""")
+    here = [b for b in boxes if abs(b[0] - centre[0]) < 40 and abs(b[1] - centre[1]) < 40]
+    assert len(here) == n  # every event at that place has its own icon …
+    assert len({(round(x), round(y)) for x, y in here}) == n  # … each at its own position
+    for i, a in enumerate(here):
+        for b in here[i + 1:]:
+            assert ((a[0] - b[0]) ** 2 + (a[1] - b[1]) ** 2) ** 0.5 >= 18, (a, b)
+    page.screenshot(path=str(tmp_path / "co-located.png"))  # looked at by hand when changed
+    print("screenshot:", tmp_path / "co-located.png")
     _no_exception(page)
 
 
