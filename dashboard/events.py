@@ -161,6 +161,8 @@ def arrow_text(array: pa.Array) -> pd.Series:
 def _text(values: pd.Series) -> pd.Series:
     """Text column: missing → "", anything else ``str(value)`` (vectorised for text dtypes)."""
     if pd.api.types.is_string_dtype(values.dtype) and values.dtype != object:
+        if values.dtype == "str" and not values.isna().any():
+            return values  # already text without gaps: no copy
         return values.fillna("").astype("str")
     return values.map(lambda v: "" if v is None or v is pd.NA or (
         isinstance(v, float) and math.isnan(v)) else str(v)).astype("str")
@@ -201,6 +203,7 @@ def normalise(df: pd.DataFrame) -> gpd.GeoDataFrame:
         src = src.rename(columns={"layer": "category"})
     out: dict[str, Any] = {}
     empty_text = arrow_text(pa.nulls(n, pa.string()).fill_null(""))  # shared (copy on write)
+    no_numbers = pd.Series(np.full(n, np.nan))  # shared too: every use makes a new column
     for col in EVENT_COLUMNS:
         if col in src.columns:
             out[col] = src[col]
@@ -209,7 +212,7 @@ def normalise(df: pd.DataFrame) -> gpd.GeoDataFrame:
         elif col in ("event_date", "sources"):
             out[col] = pd.Series([None] * n, dtype=object)
         else:
-            out[col] = pd.Series(np.full(n, np.nan))
+            out[col] = no_numbers
     out["event_date"] = _dates(out["event_date"])
     for col in ("latitude", "longitude"):
         out[col] = pd.to_numeric(out[col], errors="coerce").astype(float)

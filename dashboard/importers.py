@@ -615,6 +615,7 @@ def _validate(frame: pd.DataFrame, rows: np.ndarray, label: str,
     for col, values in numbers.items():
         columns[col] = values[keep]
     del ids, stamps, numbers
+    lat = lon = status = None  # the full-length arrays are not needed any more
     frame.drop(columns=list(frame.columns), inplace=True)  # the raw table is no longer needed
     _release_free_memory()
     return model.normalise(pd.DataFrame(columns, copy=False)), chk.rejected()
