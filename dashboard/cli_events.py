@@ -20,11 +20,10 @@ import pandas as pd
 
 from dashboard import events as model
 from dashboard import filters, importers, outputs
+from dashboard.cli import EXIT_OK, EXIT_PARTIAL
 from dashboard.errors import BadParameter, ImportRejected
 from dashboard.store import EventStore, gpkg_bytes
 
-EXIT_OK = 0
-EXIT_PARTLY = 1
 STORE_HELP = "GeoPackage event store (default: $DASHBOARD_STORE or the user data folder)"
 
 
@@ -128,7 +127,7 @@ def cmd_import(args: argparse.Namespace) -> int:
         return EXIT_OK
     for r in rejected:
         print(f"  rejected {r.reason}", file=sys.stderr)
-    return EXIT_PARTLY
+    return EXIT_PARTIAL
 
 
 def cmd_export(args: argparse.Namespace) -> int:

@@ -72,7 +72,10 @@ def register(sub: Any) -> None:
         description="Constraints (repeatable): --from SITE:KM:TOL (e.g. Panjgur:90:15), "
                     "--border KM:TOL (e.g. 45:10), --within ISO (e.g. PK-BA). Prints the "
                     "candidate region's area and centroid; --output writes it as GeoJSON.")
-    p.add_argument("--from", dest="from_site", action="append", default=[], metavar="SITE:KM:TOL")
+    p.add_argument("--from", dest="from_site", action="append", default=[],
+                   metavar="SITE:KM:TOL[:road]",
+                   help="KM ± TOL from SITE in a straight line; add ':road' when the figure "
+                        "may be a road distance (then it only caps the straight line: 0 … KM+TOL)")
     p.add_argument("--border", action="append", default=[], metavar="KM:TOL")
     p.add_argument("--within", action="append", default=[], metavar="ISO")
     p.add_argument("--output", help="GeoJSON file for the region (- for standard output)")
@@ -278,8 +281,12 @@ def cmd_locate(args: argparse.Namespace) -> int:
     constraints: list[Any] = []
     for text in args.from_site:
         site, _, rest = text.partition(":")
-        km, tol = _floats(rest, 2, "--from", "SITE:KM:TOL such as Panjgur:90:15")
-        constraints.append(locate.FromSite(site, km, tol))
+        measure = "straight"
+        head, _, last = rest.rpartition(":")
+        if last.strip().casefold() in ("road", "straight"):
+            rest, measure = head, last.strip().casefold()
+        km, tol = _floats(rest, 2, "--from", "SITE:KM:TOL[:road] such as Panjgur:90:15")
+        constraints.append(locate.FromSite(site, km, tol, measure))
     for text in args.border:
         km, tol = _floats(text, 2, "--border", "KM:TOL such as 45:10")
         constraints.append(locate.FromBorder(km, tol))

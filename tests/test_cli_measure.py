@@ -168,6 +168,21 @@ def test_locate_json_and_geojson(tmp_path):
     assert fc["features"][0]["geometry"]["type"] in ("Polygon", "MultiPolygon")
 
 
+def test_locate_road_reading_only_caps_the_straight_line(capsys):
+    from dashboard import cli
+
+    args = ["--border", "45:10", "--within", "PK-BA", "--json"]
+    assert cli.main(["locate", "--from", "Panjgur:90:15", *args]) == 0
+    straight = json.loads(capsys.readouterr().out)
+    assert cli.main(["locate", "--from", "Panjgur:90:15:road", *args]) == 0
+    road = json.loads(capsys.readouterr().out)
+    core = locate.locate((locate.FromSite("Panjgur", 90, 15, "road"), locate.FromBorder(45, 10),
+                          locate.Within("PK-BA")))
+    assert road["area_km2"] == pytest.approx(core.area_km2, abs=0.1)
+    assert road["area_km2"] > straight["area_km2"] * 1.5  # 0 … 105 km holds more than 75 … 105
+    assert cli.main(["locate", "--from", "Panjgur:90:road"]) == 2
+
+
 # ------------------------------------------------------------------ new behaviour (issue 10)
 def test_same_site_twice_prints_zero_and_no_bearing():
     proc = run("distance", "Panjgur", "Panjgur")
