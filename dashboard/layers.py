@@ -18,7 +18,7 @@ import pandas as pd
 import shapely
 from shapely.geometry import LineString
 
-from dashboard import settings
+from dashboard import geodesy, settings
 from dashboard.errors import LayerError
 
 CRS = "EPSG:4326"
@@ -101,7 +101,7 @@ def _load_cached(path_str: str, mtime_ns: int) -> gpd.GeoDataFrame:
         reason = shapely.is_valid_reason(geoms[i])
         raise LayerError(f"Layer file {path}: feature {i} has an invalid geometry ({reason}).")
     bounds = shapely.total_bounds(geoms)
-    if bounds[0] < -180 or bounds[2] > 180 or bounds[1] < -90 or bounds[3] > 90:
+    if not geodesy.latlon_ok(bounds[[1, 3]], bounds[[0, 2]]).all():
         raise LayerError(f"Layer file {path} has coordinates outside lon -180..180, lat -90..90.")
     return gdf
 
