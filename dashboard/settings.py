@@ -36,6 +36,12 @@ MAX_IMPORT_BYTES = MAX_IMPORT_MB * 1_000_000
 #: Deepest JSON nesting accepted in an imported GeoJSON file.
 MAX_JSON_DEPTH = 64
 
+#: How long an event-store reader or writer waits for another process's SQLite lock (seconds).
+STORE_BUSY_TIMEOUT_S = 120.0
+#: Page cache of a store-writing connection (KiB): large, so an import holds SQLite's
+#: exclusive lock (which blocks readers) only while committing.
+STORE_WRITER_CACHE_KIB = 512 * 1024
+
 #: Layer name -> file name in GEODATA_DIR.
 LAYER_FILES: dict[str, str] = {
     "countries": "countries.geojson",

@@ -41,17 +41,14 @@ import numpy as np
 import pandas as pd
 
 from dashboard import events as model
-from dashboard import filters
+from dashboard import filters, settings
 from dashboard.errors import BadParameter, StoreError
 
 LAYER = "events"
 BATCHES = "event_batches"
 BATCH_COLUMNS = ("batch_id", "created_utc", "origin", "label", "inserted", "updated", "events")
-#: How long a reader or writer waits for another process's SQLite lock (seconds).
-BUSY_TIMEOUT_S = 120.0
-#: Page cache of a writing connection (KiB): large, so an import holds SQLite's exclusive
-#: lock (which blocks readers) only while committing.
-WRITER_CACHE_KIB = 512 * 1024
+BUSY_TIMEOUT_S = settings.STORE_BUSY_TIMEOUT_S
+WRITER_CACHE_KIB = settings.STORE_WRITER_CACHE_KIB
 
 _SQLITE_MAGIC = b"SQLite format 3\x00"
 _GPKG_APPLICATION_IDS = {0x47504B47, 0x47503130, 0x47503131}  # "GPKG", "GP10", "GP11"
