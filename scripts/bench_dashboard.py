@@ -422,9 +422,10 @@ def print_table(rows: list[tuple[str, PageResult, PageResult]], repeats: int,
                 timeout_s: float) -> None:
     print("\nDashboard benchmark: ours vs a naive streamlit-folium page, headless Chromium, "
           "same machine, one run")
-    print(f"(ours: median of {repeats} repeats; naive: median of up to {repeats}, one sample "
-          "when an operation is slow; bytes = WebSocket payload per interaction, both ways)\n")
-    head = (f"{'events':<9} {'measure':<12} {'ours':>9} {'naive':>9} {'ratio':>8} "
+    print(f"(medians of up to {repeats} samples per interaction, n = samples ours/naive: one "
+          "sample when an operation takes over 5 s;\n bytes = WebSocket payload per interaction, "
+          "both ways, median)\n")
+    head = (f"{'events':<9} {'measure':<12} {'ours':>9} {'naive':>9} {'ratio':>8} {'n':>5} "
             f"{'bytes ours':>11} {'bytes naive':>12}  target")
     print(head)
     print("-" * (len(head) + 28))
@@ -435,8 +436,10 @@ def print_table(rows: list[tuple[str, PageResult, PageResult]], repeats: int,
             nv = naive.first_s if name == "first map" else naive.median(name)
             ob = "" if name == "first map" else fmt_bytes(ours.median_bytes(name))
             nb = "" if name == "first map" else fmt_bytes(naive.median_bytes(name))
+            n = "" if name == "first map" else \
+                f"{len(ours.times.get(name, []))}/{len(naive.times.get(name, []))}"
             print(f"{size:<9} {name:<12} {fmt_s(o, timeout_s):>9} {fmt_s(nv, timeout_s):>9} "
-                  f"{ratio(o, nv, timeout_s):>8} {ob:>11} {nb:>12}  "
+                  f"{ratio(o, nv, timeout_s):>8} {n:>5} {ob:>11} {nb:>12}  "
                   f"{verdict(size, name, o, nv)}")
         for who, r in (("ours", ours), ("naive", naive)):
             if r.note:
