@@ -310,10 +310,12 @@ class PageResult:
     times: dict[str, list[float]] = field(default_factory=dict)
     bytes: dict[str, list[int]] = field(default_factory=dict)
     note: str = ""
+    ran: bool = True
 
-    def median(self, name: str) -> float:
-        vals = self.times.get(name) or [INF]
-        return statistics.median(vals)
+    def median(self, name: str) -> float | None:
+        """Median seconds (inf: timed out), or None when the interaction was not measured."""
+        vals = self.times.get(name)
+        return statistics.median(vals) if vals else None
 
     def median_bytes(self, name: str) -> float:
         vals = self.bytes.get(name) or []
@@ -328,13 +330,13 @@ def measure_page(browser, url: str, *, repeats: int, timeout_s: float, slow_s: f
     warm_first = warm.first_map(timeout_s * 2)
     warm.close()
     if warm_first == INF:
-        res.note = "the map never appeared"
+        res.note = f"the map never appeared within {timeout_s * 2:.0f} s (warm-up visit)"
         return res
     s = Session(browser, url)
     try:
         res.first_s = s.first_map(timeout_s)
         if res.first_s == INF:
-            res.note = "the map never appeared"
+            res.note = f"the map never appeared within {timeout_s:.0f} s"
             return res
         s.settle()
         page = s.page
@@ -384,7 +386,9 @@ def measure_page(browser, url: str, *, repeats: int, timeout_s: float, slow_s: f
 
 
 # ---------------------------------------------------------------------------- report
-def fmt_s(x: float, timeout_s: float) -> str:
+def fmt_s(x: float | None, timeout_s: float) -> str:
+    if x is None:
+        return "n/a"
     return f"> {timeout_s:.0f} s" if x == INF else f"{x:.2f} s"
 
 
@@ -397,23 +401,23 @@ def fmt_bytes(b: float) -> str:
     return f"{b:,.0f} B"
 
 
-def ratio(ours: float, naive: float, timeout_s: float) -> str:
-    if ours == INF:
+def ratio(ours: float | None, naive: float | None, timeout_s: float) -> str:
+    if ours is None or naive is None or ours == INF:
         return "—"
     if naive == INF:
         return f"≥ {timeout_s / max(ours, 1e-3):,.0f}×"
     return f"{naive / max(ours, 1e-3):,.1f}×"
 
 
-def verdict(size: str, name: str, ours: float, naive: float) -> str:
+def verdict(size: str, name: str, ours: float | None, naive: float | None) -> str:
     t = TARGETS.get(size, {})
     limit = t.get("first map") if name == "first map" else t.get("interaction")
     if limit is None:
         return ""
-    ok = ours <= limit
+    ok = ours is not None and ours <= limit
     text = f"≤ {limit:g} s"
     if name != "first map" and "ratio" in t:
-        ok = ok and (naive == INF or naive >= t["ratio"] * ours)
+        ok = ok and naive is not None and (naive == INF or naive >= t["ratio"] * ours)
         text += f", ≥ {t['ratio']:g}× naive"
     return f"{text}: {'met' if ok else 'NOT met'}"
 
@@ -432,8 +436,10 @@ def print_table(rows: list[tuple[str, PageResult, PageResult]], repeats: int,
     for size, ours, naive in rows:
         names = ["first map", *INTERACTIONS]
         for name in names:
-            o = ours.first_s if name == "first map" else ours.median(name)
-            nv = naive.first_s if name == "first map" else naive.median(name)
+            o = (ours.first_s if ours.ran else None) if name == "first map" \
+                else ours.median(name)
+            nv = (naive.first_s if naive.ran else None) if name == "first map" \
+                else naive.median(name)
             ob = "" if name == "first map" else fmt_bytes(ours.median_bytes(name))
             nb = "" if name == "first map" else fmt_bytes(naive.median_bytes(name))
             n = "" if name == "first map" else \
@@ -479,8 +485,8 @@ def main(argv: list[str] | None = None) -> int:
             for who, script, cwd in (("ours", REPO / "dashboard" / "app.py", REPO),
                                      ("naive", naive_dir / "naive_page.py", REPO)):
                 if who == "naive" and naive_failed_at is not None:
-                    results[who] = PageResult(note=f"not run: the naive page never drew its map "
-                                                   f"with {naive_failed_at} events")
+                    results[who] = PageResult(ran=False, note="not run: the naive page never "
+                                              f"drew its map with {naive_failed_at} events")
                     continue
                 print(f"  {size} events, {who} page …", flush=True)
                 server = Server(script, store, cwd)
