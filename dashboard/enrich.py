@@ -157,7 +157,9 @@ def _admin1(lats: np.ndarray, lons: np.ndarray) -> np.ndarray:
     provinces = layers.load_provinces(settings.GEODATA_DIR)[["iso_3166_2", "geometry"]]
     pts = gpd.GeoDataFrame({"i": np.arange(len(lats))},
                            geometry=gpd.points_from_xy(lons, lats), crs="EPSG:4326")
-    joined = gpd.sjoin(pts, provinces, how="inner", predicate="intersects")
+    # provinces on the left: each polygon is prepared once and tested against the points in
+    # its bounding box (points on the left would test unprepared polygons: far slower)
+    joined = gpd.sjoin(provinces, pts, how="inner", predicate="intersects")
     if len(joined):
         first = joined.sort_values(["i", "iso_3166_2"]).drop_duplicates("i")
         out[first["i"].to_numpy()] = first["iso_3166_2"].astype(str).to_numpy()

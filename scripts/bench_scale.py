@@ -3,6 +3,7 @@
     .venv/bin/python scripts/bench_scale.py                      # 1M events
     .venv/bin/python scripts/bench_scale.py --sizes 100000,1000000,10000000
     .venv/bin/python scripts/bench_scale.py --sizes 100000 --csv-peak 1000000
+    .venv/bin/python scripts/bench_scale.py --sizes 1000000 --configs 0,2
 
 For each size, synthetic events (scripts/make_events.py, not committed) are written to a
 temporary GeoParquet file, then ``python -m dashboard enrich`` runs as a child process in
@@ -84,7 +85,8 @@ def mb(n: int) -> str:
     return f"{n / 2**20:,.0f} MB" if n else "—"
 
 
-def bench_sizes(sizes: list[int], tmp: Path, extra: list[str]) -> None:
+def bench_sizes(sizes: list[int], tmp: Path, extra: list[str],
+                configs: tuple[tuple[str, list[str]], ...] = CONFIGS) -> None:
     rows = []
     for n in sizes:
         src = tmp / f"events_{n}.parquet"
@@ -94,13 +96,13 @@ def bench_sizes(sizes: list[int], tmp: Path, extra: list[str]) -> None:
         print(f"# generated {n:,} events in {time.perf_counter() - t:.1f} s "
               f"({src.stat().st_size / 2**20:,.1f} MB GeoParquet)", flush=True)
         base = None
-        for label, args in CONFIGS:
+        for label, args in configs:
             out = tmp / f"out_{n}.parquet"
             wall, driver, worker, _ = run_measured(
                 [PY, "-m", "dashboard", "enrich", "--input", str(src), "--output", str(out),
                  *args, *extra])
             workers = int(args[1]) if args else 1
-            base = wall if base is None else base
+            base = wall if base is None else base  # the first configuration is the baseline
             eff = base / wall / workers
             rows.append((n, label, wall, n / wall, driver, worker, eff))
             print(f"{n:>11,}  {label:<24} {wall:9.1f} s {n / wall:12,.0f} ev/s  driver "
@@ -118,7 +120,7 @@ def bench_sizes(sizes: list[int], tmp: Path, extra: list[str]) -> None:
     if len(sizes) > 1:
         print()
         print("Growth with size (time ratio / size ratio; 1.00 = linear):")
-        for label, _ in CONFIGS:
+        for label, _ in configs:
             t = {n: w for n, lab, w, *_ in rows if lab == label}
             a, b = sizes[0], sizes[-1]
             print(f"  {label:<24} {a:,} → {b:,}: time ×{t[b] / t[a]:.2f} for size ×"
@@ -168,14 +170,22 @@ def main() -> int:
     p.add_argument("--csv-peak", type=int, default=0, metavar="N",
                    help="also measure streamed-CSV peak memory on an N-row file")
     p.add_argument("--buffer", default="border:45", help="buffer flag passed to enrich")
+    p.add_argument("--configs", default="0,1,2",
+                   help="0 = in process (the baseline, keep it first), N = LocalCluster of N "
+                        "workers; default %(default)s")
     args = p.parse_args()
-    sizes = sorted(int(s.replace("_", "")) for s in args.sizes.split(",") if s.strip())
+    sizes = sorted(n for n in (int(s.replace("_", "")) for s in args.sizes.split(",")
+                               if s.strip()) if n > 0)
     print(f"# {os.cpu_count()} CPU(s); enrich --buffer {args.buffer} --h3 5,7,9; "
           f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}", flush=True)
     with tempfile.TemporaryDirectory(prefix="bench_scale-") as d:
         tmp = Path(d)
         if sizes:
-            bench_sizes(sizes, tmp, ["--buffer", args.buffer])
+            configs = tuple(("in process", []) if int(c) == 0 else
+                            (f"LocalCluster {c} worker{'s' if int(c) > 1 else ''}",
+                             ["--workers", str(int(c))])
+                            for c in args.configs.split(",") if c.strip())
+            bench_sizes(sizes, tmp, ["--buffer", args.buffer], configs)
         if args.csv_peak:
             bench_csv(args.csv_peak, tmp)
     return 0
