@@ -298,7 +298,7 @@ class EnrichReport:
 
 
 def _partition_source(path: Path, partition_rows: int,
-                      rejected: list[Any]) -> tuple[list[Any], str]:
+                      rejected: list[Any]) -> tuple[Iterator[Any], str]:
     """Dask delayed partitions of the input (not yet computed) and a label of the input kind.
 
     GeoParquet files and folders are read by the workers themselves, a slice of a row group
@@ -318,7 +318,7 @@ def _partition_source(path: Path, partition_rows: int,
         parts = [dask.delayed(columnar.read_piece)(str(path), *piece) for piece in pieces]
         ddf = dask_geopandas.from_dask_dataframe(dd.from_delayed(parts, meta=meta,
                                                                  verify_meta=False))
-        return [ddf], "parquet"
+        return iter([ddf]), "parquet"
     if path.suffix.casefold() in (".csv", ".txt"):
         frames: Iterator[gpd.GeoDataFrame] = columnar.iter_csv_events(path)
         kind = "csv"
@@ -332,12 +332,13 @@ def _partition_source(path: Path, partition_rows: int,
         frames = iter([result.events])
         kind = "import"
         rejected.extend(result.rejected)
-    out = []
-    for frame in frames:
-        for a in range(0, len(frame), partition_rows):
-            piece = frame.iloc[a:a + partition_rows].reset_index(drop=True)
-            out.append(dask_geopandas.from_geopandas(piece, npartitions=1, sort=False))
-    return out, kind
+
+    def pieces() -> Iterator[Any]:  # lazy: a CSV block is read only when its turn comes
+        for frame in frames:
+            for a in range(0, len(frame), partition_rows):
+                piece = frame.iloc[a:a + partition_rows].reset_index(drop=True)
+                yield dask_geopandas.from_geopandas(piece, npartitions=1, sort=False)
+    return pieces(), kind
 
 
 @contextlib.contextmanager
@@ -398,7 +399,9 @@ def run(input_path: str | Path, output_path: str | Path, *, spec: EnrichSpec | N
     GeoPackage) and write one GeoParquet file at ``output_path``, whole or not at all.
 
     Partitions are computed in order, a few at a time, and appended to the file as they
-    arrive, so this process holds only a window of partitions (bounded memory).
+    arrive, so this process holds only a window of partitions (bounded memory; a CSV input
+    is read block by block as partitions are needed; GeoJSON and GeoPackage inputs are read
+    whole by the importer first).
     """
     spec = spec or make_spec()
     path = Path(input_path)
@@ -418,19 +421,23 @@ def run(input_path: str | Path, output_path: str | Path, *, spec: EnrichSpec | N
 def _run(path: Path, output_path: str | Path, spec: EnrichSpec, workers: int | None,
          scheduler: str | None, partition_rows: int, report: EnrichReport) -> EnrichReport:
     sources, _kind = _partition_source(path, max(1, int(partition_rows)), report.rejected)
-    delayed_parts = []
-    for ddf in sources:
-        meta = enrich_frame(ddf._meta, spec)
-        enriched = ddf.map_partitions(enrich_frame, spec, meta=meta)
-        delayed_parts.extend(enriched.to_delayed())
-    report.partitions = len(delayed_parts)
+
+    def delayed_parts() -> Iterator[Any]:
+        meta = None
+        for ddf in sources:
+            if meta is None:
+                meta = enrich_frame(ddf._meta, spec)
+            for part in ddf.map_partitions(enrich_frame, spec, meta=meta).to_delayed():
+                report.partitions += 1
+                yield part
+
     with _client(workers, scheduler) as (client, where):
         report.where = where
         window = 2 * (sum(client.nthreads().values()) if client is not None else 1) + 1
         with outputs.atomic_output(output_path, binary=True) as fh:
             writer: pq.ParquetWriter | None = None
             try:
-                for part in _ordered(delayed_parts, client, window):
+                for part in _ordered(delayed_parts(), client, window):
                     table = _strip_bbox(columnar._parquet_table(part))
                     if writer is None:
                         writer = pq.ParquetWriter(fh, table.schema, compression="zstd")
@@ -450,7 +457,7 @@ def _run(path: Path, output_path: str | Path, spec: EnrichSpec, workers: int | N
     return report
 
 
-def _ordered(parts: list[Any], client: Any, window: int) -> Iterator[pd.DataFrame]:
+def _ordered(parts: Iterator[Any], client: Any, window: int) -> Iterator[pd.DataFrame]:
     """Compute delayed partitions in order, at most ``window`` in flight at once."""
     if client is None:
         for part in parts:
