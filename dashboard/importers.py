@@ -55,8 +55,8 @@ DATE_FORMATS = ("%Y-%m-%d", "%d %B %Y", "%d %b %Y", "%d-%B-%Y", "%d-%b-%Y", "%B 
                 "%b %d, %Y", "%Y/%m/%d")
 #: Separators tried (on the header only) when the RFC 4180 comma header has no needed column.
 FALLBACK_DELIMITERS = (";", "\t", "|")
-#: A point further than this outside the polygon of its ``country`` is rejected.
-COUNTRY_TOLERANCE_KM = 50.0
+COUNTRY_TOLERANCE_KM = settings.COUNTRY_TOLERANCE_KM
+MARITIME_TOLERANCE_KM = settings.MARITIME_TOLERANCE_KM
 #: Integer columns hold whole numbers of magnitude below this (exact in a float64).
 MAX_WHOLE = 2.0 ** 53
 PRECISION_COLUMNS = ("time_precision", "geo_precision")
@@ -308,8 +308,10 @@ class _Country:
         extent = float(np.max(np.hypot(allsegs[..., 0], allsegs[..., 1])))
         return cls(geom, tree, tr, extent)
 
-    def far(self, lats: np.ndarray, lons: np.ndarray, tolerance_m: float) -> np.ndarray:
-        """True where a point lies more than ``tolerance_m`` (geodesic) outside the polygon.
+    def far(self, lats: np.ndarray, lons: np.ndarray, tolerance_m: float | np.ndarray
+            ) -> np.ndarray:
+        """True where a point lies more than ``tolerance_m`` (geodesic; one value or one per
+        point) outside the polygon.
 
         Points inside are found with one vectorised containment test. For the others, one
         nearest-segment query of the boundary's index in an azimuthal equidistant projection
@@ -326,7 +328,8 @@ class _Country:
             px, py = np.asarray(px, float), np.asarray(py, float)
             theta = np.minimum((np.hypot(px, py) + self.extent_m) / _EARTH_RADIUS_M, 3.0)
             scale = np.where(theta > 1e-9, theta / np.sin(theta), 1.0) * 1.002
-        reach = np.nan_to_num(tolerance_m * scale + 1000.0, nan=0.0, posinf=0.0)
+        tol_m = np.broadcast_to(np.asarray(tolerance_m, float), lats.shape)
+        reach = np.nan_to_num(tol_m[outside] * scale + 1000.0, nan=0.0, posinf=0.0)
         finite = np.isfinite(px) & np.isfinite(py)
         pts = shapely.points(np.where(finite, px, 0.0), np.where(finite, py, 0.0))
         (which, _seg), gap_m = self.tree.query_nearest(pts, return_distance=True,
@@ -339,11 +342,35 @@ class _Country:
         for start in range(0, len(near), _NEAR_CHUNK):  # bounded memory per exact pass
             part = near[start:start + _NEAR_CHUNK]
             gap = geodesy.nearest_on_geometry(lats[part], lons[part], self.geom)["distance_m"]
-            far[part[gap.to_numpy() > tolerance_m]] = True
+            far[part[gap.to_numpy() > tol_m[part]]] = True
         return far
 
 
 _COUNTRY_CACHE: dict[tuple[str, str], _Country | None] = {}
+_LAND_CACHE: dict[str, Any] = {}
+
+
+def _at_sea(lats: np.ndarray, lons: np.ndarray, rows: np.ndarray) -> np.ndarray:
+    """True for the ``rows`` whose point lies off the land of the basemap layer (within its
+    extent; outside it, or without the layer, a point counts as on land: the strict check)."""
+    key = str(settings.GEODATA_DIR)
+    if key not in _LAND_CACHE:
+        try:
+            land = layers.load_layer("basemap_land")
+            geom = shapely.union_all(land.geometry.values)
+            shapely.prepare(geom)
+            _LAND_CACHE[key] = (geom, shapely.total_bounds(land.geometry.values))
+        except Exception:  # a missing layer must not block an import: no sea allowance
+            _LAND_CACHE[key] = None
+    cached = _LAND_CACHE[key]
+    sea = np.zeros(len(lats), bool)
+    if cached is None:
+        return sea
+    geom, (x0, y0, x1, y1) = cached
+    with np.errstate(invalid="ignore"):
+        idx = np.flatnonzero(rows & (lons >= x0) & (lons <= x1) & (lats >= y0) & (lats <= y1))
+    sea[idx] = ~shapely.contains_xy(geom, lons[idx], lats[idx])
+    return sea
 
 
 def _country(name: str) -> _Country | None:
@@ -554,13 +581,22 @@ def _validate(frame: pd.DataFrame, rows: np.ndarray, label: str,
         chk.reject(bad, lambda i: f"uncertainty_km {_shown(values[i], 20)} is not a distance "
                    "in km (a finite number, 0 or more)")
 
-    # plausibility: the point lies in (or within 50 km of) its country
+    # plausibility: the point lies in (or within 50 km of) its country; an event whose stated
+    # uncertainty is larger (a ship attack at sea, a region) may lie that much further out
     if "country" in frame.columns:
+        unc = numbers.get("uncertainty_km")
+        with np.errstate(invalid="ignore"):
+            extra_m = (np.where(np.isfinite(unc) & (unc > 0), unc, 0.0) * 1000.0
+                       if unc is not None else np.zeros(n))
+        # at sea (ship attacks are coded to a coastal country): up to its 200 nmi zone
+        sea = _at_sea(lat, lon, chk.alive)
+        extra_m = np.where(sea, np.maximum(extra_m, (MARITIME_TOLERANCE_KM
+                                                     - COUNTRY_TOLERANCE_KM) * 1000.0), extra_m)
         stripped = frame["country"].fillna("").astype("str").str.strip()
         codes, shown = pd.factorize(stripped)
         codes = np.asarray(codes)
         del stripped
-        tol = COUNTRY_TOLERANCE_KM * 1000.0
+        tol = COUNTRY_TOLERANCE_KM * 1000.0 + extra_m
         present = np.unique(codes[chk.alive & (codes >= 0)])
         for code in present:
             key = str(shown[code]).casefold()
@@ -569,13 +605,14 @@ def _validate(frame: pd.DataFrame, rows: np.ndarray, label: str,
                 continue
             idx = np.flatnonzero(chk.alive & (codes == code))
             far = np.zeros(n, bool)
-            far[idx] = shape.far(lat[idx], lon[idx], tol)
+            far[idx] = shape.far(lat[idx], lon[idx], tol[idx])
 
             def why(i: int, s: _Country = shape) -> str:
                 swapped = abs(lon[i]) <= 90 and bool(shapely.contains_xy(s.geom, lat[i], lon[i]))
                 hint = ("latitude and longitude look swapped" if swapped
                         else "check the coordinates or the country")
-                return (f"{lat[i]:g},{lon[i]:g} is more than {COUNTRY_TOLERANCE_KM:g} km outside "
+                reach = COUNTRY_TOLERANCE_KM + extra_m[i] / 1000.0
+                return (f"{lat[i]:g},{lon[i]:g} is more than {reach:g} km outside "
                         f"{shown[codes[i]]}; {hint}")
             chk.reject(far, why)
 

@@ -42,6 +42,13 @@ STORE_BUSY_TIMEOUT_S = 120.0
 #: exclusive lock (which blocks readers) only while committing.
 STORE_WRITER_CACHE_KIB = 512 * 1024
 
+#: Import plausibility: a point further than this outside the polygon of its ``country`` is
+#: rejected (plus the row's own uncertainty_km) ...
+COUNTRY_TOLERANCE_KM = 50.0
+#: ... unless it lies at sea, where up to 200 nautical miles (a coastal state's exclusive
+#: economic zone; ACLED codes maritime events to the coastal country) is accepted.
+MARITIME_TOLERANCE_KM = 200 * 1.852
+
 #: Layer name -> file name in GEODATA_DIR.
 LAYER_FILES: dict[str, str] = {
     "countries": "countries.geojson",
