@@ -112,7 +112,8 @@ def wait_markers(pg, expected: int) -> int:
           return f && f.contentDocument &&
             f.contentDocument.querySelectorAll('.dash-icon').length === {expected};
         }}""", timeout=STEP_MS)
-    return map_frame(pg).locator(".dash-icon").count()
+    frame = pg.wait_for_selector(MAP_IFRAME, timeout=FIRST_RENDER_MS).content_frame()
+    return frame.locator(".dash-icon").count()
 
 
 def wait_map(pg, js_condition: str, arg=None, timeout: int = STEP_MS):
