@@ -25,11 +25,15 @@ START_TIMEOUT_S = 60
 pytestmark = pytest.mark.slow
 
 
-def _stop(proc: subprocess.Popen) -> None:
-    if proc.poll() is None:
-        proc.send_signal(signal.SIGTERM)
+def _stop(procs: list[subprocess.Popen]) -> None:
+    """SIGTERM to all at once, then wait (bounded); SIGKILL whatever is still running."""
+    for proc in procs:
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGTERM)
+    deadline = time.monotonic() + 10
+    for proc in procs:
         try:
-            proc.wait(timeout=10)
+            proc.wait(timeout=max(0.1, deadline - time.monotonic()))
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait(timeout=10)
@@ -60,7 +64,8 @@ def cluster(tmp_path_factory: pytest.TempPathFactory):
         for i in range(2):
             procs.append(subprocess.Popen(
                 [str(exe), "worker", "--scheduler-file", str(sched_file), "--nworkers", "1",
-                 "--nthreads", "1", "--no-dashboard", "--name", f"w{i}"],
+                 "--nthreads", "1", "--no-nanny", "--death-timeout", "60", "--no-dashboard",
+                 "--name", f"w{i}"],
                 cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT))
         address = json.loads(sched_file.read_text())["address"]
         from distributed import Client
@@ -70,8 +75,7 @@ def cluster(tmp_path_factory: pytest.TempPathFactory):
             pids = client.run(os.getpid)
         yield {"address": address, "worker_pids": set(pids.values())}
     finally:
-        for proc in reversed(procs):
-            _stop(proc)
+        _stop(procs[::-1])
         log.close()
 
 
@@ -104,8 +108,11 @@ def test_enrich_on_two_worker_cluster_equals_in_process(cluster, tmp_path: Path)
     assert a["within_border_45km"].any() and not a["within_border_45km"].all()
 
 
-def test_unreachable_scheduler_is_one_sentence(tmp_path: Path, capsys) -> None:
+def test_unreachable_scheduler_is_one_sentence(tmp_path: Path, capsys, monkeypatch) -> None:
     """A scheduler address nobody listens on: exit 2, one line, no file written."""
+    from dashboard import enrich
+
+    monkeypatch.setattr(enrich, "CONNECT_TIMEOUT_S", 3)
     src = tmp_path / "e.parquet"
     from dashboard import events as model
 
