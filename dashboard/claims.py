@@ -96,8 +96,12 @@ def _border_note(entries: list[dict[str, Any]], measured_km: float, data: str) -
     spread = sorted((float(c["claimed"]) * (KM_PER_MILE if c.get("unit") == "mi" else 1.0),
                      c["claimed"], c.get("unit", "km"), c["source"]) for c in entries
                     if c["measure"].get("kind") == "border_length")
-    listed = "; ".join(f"{v:,.0f} km" + (f" ({orig:g} mi)" if unit == "mi" else "")
-                       + f" — {src}" for v, orig, unit, src in spread)
+    shown: dict[tuple[str, int], str] = {}  # one entry per source and length (km or miles)
+    for v, orig, unit, src in spread:
+        key = (src, round(v))
+        if key not in shown or unit == "mi":
+            shown[key] = f"{v:,.0f} km" + (f" ({orig:g} mi)" if unit == "mi" else "")
+    listed = "; ".join(f"{text} — {src}" for (src, _), text in shown.items())
     return (f"Published lengths of this boundary range from {spread[0][0]:,.0f} to "
             f"{spread[-1][0]:,.0f} km ({listed}). Our line, {data}, measures "
             f"{measured_km:,.1f} km: it is generalised (it cuts the boundary's small bends), so "

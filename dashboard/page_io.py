@@ -17,7 +17,7 @@ import streamlit as st
 from dashboard import mapview, page_data, page_layers
 from dashboard.errors import DashboardError
 from dashboard.escape import md_escape
-from dashboard.settings import MAX_IMPORT_BYTES
+from dashboard.settings import MAX_IMPORT_MB
 
 
 def upload_section() -> None:
@@ -28,7 +28,7 @@ def upload_section() -> None:
 
     st.file_uploader(
         f"Upload events (ACLED CSV, CSV with lat/lon, GeoJSON or GeoPackage; up to "
-        f"{MAX_IMPORT_BYTES // 2**20} MB)",
+        f"{MAX_IMPORT_MB:g} MB)",
         type=["csv", "geojson", "json", "gpkg"], key="upload",
         help="Valid rows are added to the event store (the same file as the CLI's); rows "
              "that fail validation are listed with the reason.",
@@ -60,9 +60,6 @@ def _import(importers: object, upload: object) -> dict:
     from dashboard.store import EventStore
 
     data = upload.getvalue()  # type: ignore[attr-defined]
-    if len(data) > MAX_IMPORT_BYTES:
-        return {"error": f"The file is {len(data) / 2**20:.1f} MB; the limit is "
-                         f"{MAX_IMPORT_BYTES // 2**20} MB."}
     try:
         result = importers.import_bytes(data, upload.name)  # type: ignore[attr-defined]
         rejected = pd.DataFrame([{"Row": r.row, "Reason": r.reason} for r in result.rejected],

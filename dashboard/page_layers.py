@@ -187,8 +187,13 @@ def border_group(geometry: Any, props: dict | None = None) -> LayerSpec:
     if length:
         tip += f"<br>{float(length):,.1f} km along this line (Natural Earth 1:10m, WGS84)"
     published = props.get("published_lengths_km")
-    if published:
-        tip += f"<br>Published lengths: {esc(published)} km"
+    if isinstance(published, dict) and published:
+        values = sorted({float(v) for v in published.values()
+                         if isinstance(v, int | float) and not isinstance(v, bool)})
+        if values:
+            tip += (f"<br>Published lengths: {esc(', '.join(f'{v:,.0f}' for v in values))} km "
+                    "(sources in the Claims tab); none can be tested against this "
+                    "generalised line")
     _layer(fg, features(geoms), style={"color": "#ffffff", "weight": 7, "opacity": 0.9},
                  interactive=False)
     _layer(fg, features(geoms, [{"tip": tip}]), style={

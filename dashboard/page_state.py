@@ -14,7 +14,7 @@ import datetime as dt
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
-from dashboard import analysis
+from dashboard import analysis, geodesy
 from dashboard.errors import DashboardError
 
 #: Overlay layers a user can switch on and off (key -> sidebar label).
@@ -115,7 +115,7 @@ def from_query(params: Mapping[str, object], *, event_types: Sequence[str] = (),
         state = replace(state, tab=_first(params, "tab"))
     with contextlib.suppress(ValueError):
         lat, lon = (float(v) for v in _first(params, "c").split(","))
-        if -90 <= lat <= 90 and -180 <= lon <= 180:
+        if geodesy.latlon_ok(lat, lon):
             state = replace(state, center=(lat, lon))
     with contextlib.suppress(ValueError):
         zoom = int(_first(params, "z"))

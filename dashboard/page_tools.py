@@ -114,10 +114,12 @@ def measure_panel(initial: dict) -> list[dict]:
         else:
             km = res.distance_m / 1000.0
             st.metric("Distance", f"{km:,.1f} km", border=True)
+            bearing = (f"**{res.initial_bearing_deg:.1f}°** (arrives on "
+                       f"{res.final_bearing_deg:.1f}°)" if res.bearing_defined
+                       else "none (the two positions are the same point)")
             st.markdown(
                 f"**{km / KM_PER_MILE:,.1f} mi** · **{km / KM_PER_NMI:,.1f} nmi**  \n"
-                f"Bearing {md_escape(a.name)} → {md_escape(b.name)}: "
-                f"**{res.initial_bearing_deg:.1f}°** (arrives on {res.final_bearing_deg:.1f}°)"
+                f"Bearing {md_escape(a.name)} → {md_escape(b.name)}: {bearing}"
             )
             st.caption(f"Exact: {res.distance_m:,.0f} m. {md_escape(res.method)}")
             unc = (a.uncertainty_km or 0) + (b.uncertainty_km or 0)
@@ -240,9 +242,11 @@ def claims_panel() -> list[dict]:
     """The article's claims vs measured values, and the Sabz Koh candidate region."""
 
     st.caption("Claims from the article and reporting, measured on the WGS84 ellipsoid. Our "
-               "border is the Natural Earth 1:10m line, which is generalised (224 vertices): it "
-               "measures shorter than the surveyed 909 km, so border-length gaps reflect the "
-               "data's resolution. Sabz Koh's position is inferred (±20 km).")
+               "border is the Natural Earth 1:10m line (generalised, 224 vertices, classed "
+               "'International boundary (verify)'); published lengths of the boundary run from "
+               "750 to 959 km, so no border-length claim can be tested against it. Sabz Koh "
+               "has no published coordinate: its position is inferred from the reported "
+               "distances, read both as straight-line and as road distances.")
     claims = _claims()
     st.dataframe(pd.DataFrame([{"Claimed": f"{c.claimed:,.0f} {c.unit}",
                                 "Measured": f"{c.measured:,.1f} {c.unit}",
