@@ -36,9 +36,9 @@ PARQUET_SUFFIXES = (".parquet", ".geoparquet", ".pq")
 PARTITION_KEYS = ("year", "country")
 #: Rows per Parquet row group (the unit a Dask partition or a streamed read takes at once).
 ROW_GROUP_ROWS = 100_000
-#: Bytes of CSV text pyarrow parses at once (memory while streaming grows with this, not
-#: with the file).
-CSV_BLOCK_BYTES = 16 * 1024 * 1024
+#: Bytes of CSV text pyarrow parses at once. Its streaming reader reads a few blocks ahead, so
+#: memory while streaming grows with this (several blocks), not with the file.
+CSV_BLOCK_BYTES = 4 * 1024 * 1024
 
 
 def is_parquet_path(path: str | os.PathLike[str]) -> bool:
