@@ -89,8 +89,11 @@ def _sidebar(types: list[str], d0: dt.date, d1: dt.date, events: object) -> None
     for t in types:  # labels can come from uploaded data: plain text, never Markdown
         sb.checkbox(md_escape(page_layers.event_style(t, types).label), key=f"type_{t}")
     ss = st.session_state
-    active = any(ss.get(k) for k in (*_FILTER_KEYS, "f_actor", "f_min_fat"))
-    with sb.expander("More filters: ACLED type, country, actor, fatalities", expanded=active):
+    # Open at first when a permalink brings filters; afterwards the person opens and closes
+    # it (a changing ``expanded`` argument would fold it while a filter is being edited).
+    opened = ss.setdefault("_filters_open", any(
+        ss.get(k) for k in (*_FILTER_KEYS, "f_actor", "f_min_fat")))
+    with sb.expander("More filters: ACLED type, country, actor, fatalities", expanded=opened):
         st.multiselect("ACLED event type", page_events.choices(events, "event_type"),
                        key="f_event_types", placeholder="Any")
         st.multiselect("ACLED sub-event type", page_events.choices(events, "sub_event_type"),
@@ -164,8 +167,8 @@ def _current_state(types: list[str]) -> page_state.ViewState:
         basemap=by_label.get(ss.get("basemap"), "vector"),
         types=tuple(t for t in types if ss.get(f"type_{t}")),
         start=ss["dates"][0], end=ss["dates"][1],
-        site_a=sites.get(ss.get("measure_a"), "") if listed else "",
-        site_b=sites.get(ss.get("measure_b"), "") if listed else "",
+        site_a=_site_param(sites, ss.get("measure_a")) if listed else "",
+        site_b=_site_param(sites, ss.get("measure_b")) if listed else "",
         matrix=tuple(sites[m] for m in ss.get("matrix_sites", []) if m in sites),
         buffer_target=targets.get(ss.get("buffer_target") or "", ""),
         radii_km=radii,
@@ -176,6 +179,12 @@ def _current_state(types: list[str]) -> page_state.ViewState:
         tab=ss.get("tab") if ss.get("tab") in page_state.TABS else page_state.TABS[0],
         center=center, zoom=zoom,
     )
+
+
+def _site_param(sites: dict[str, str], value: object) -> str:
+    """A picked site's id, or the text the person typed (e.g. "26.37,63.49") as it is."""
+    text = str(value or "").strip()
+    return sites.get(text, text)
 
 
 def _browser_view() -> tuple[tuple[float, float] | None, int | None]:

@@ -40,8 +40,17 @@ def _label_for(site_id: str, options: dict[str, str]) -> str | None:
 
 
 def _init_select(key: str, site_id: str, options: dict[str, str], default: str) -> None:
+    """First value of a site picker: the permalink's site (a known id, or text the person
+    typed, e.g. "26.37,63.49", kept as typed), else the default site."""
     if key not in st.session_state:
-        st.session_state[key] = _label_for(site_id, options) or _label_for(default, options)
+        st.session_state[key] = (_label_for(site_id, options) or site_id.strip()
+                                 or _label_for(default, options))
+
+
+def _choices(options: dict[str, str], key: str) -> list[str]:
+    """The picker's list: every known site, plus the typed value it holds (if any)."""
+    value = st.session_state.get(key)
+    return [*options, value] if value and value not in options else list(options)
 
 
 MAP_KEY = "map"
@@ -69,24 +78,29 @@ def on_map_change() -> None:
     del clicks[:-2]
 
 
+def _clear_clicks() -> None:
+    """Forget the clicked points (before the script draws the count), so the same spot can
+    be clicked again."""
+    st.session_state["clicks"] = []
+    st.session_state.pop("_seen_click", None)
+
+
 def _sites_to_measure(options: dict[str, str]) -> tuple[str, str] | None:
     ss = st.session_state
     if ss.get("measure_mode") == CLICK_MODE:
+        st.button("Clear clicked points", key="clear_clicks", on_click=_clear_clicks)
         clicks = ss.get("clicks", [])
         st.caption(f"{len(clicks)} of 2 points clicked. Clicking again replaces the older one.")
         if clicks:
             st.caption("Clicked (lat, lon): " + " → ".join(f"{la:.5f}, {lo:.5f}"
                                                           for la, lo in clicks))
-        if st.button("Clear clicked points", key="clear_clicks"):
-            ss["clicks"] = []
-            clicks = []
         if len(clicks) < 2:
             return None
         return tuple(f"{lat},{lon}" for lat, lon in clicks)  # type: ignore[return-value]
     hint = "Pick a place or type LAT,LON (e.g. 26.37,63.49)"
-    a = st.selectbox("From", list(options), key="measure_a", placeholder=hint,
+    a = st.selectbox("From", _choices(options, "measure_a"), key="measure_a", placeholder=hint,
                      accept_new_options=True, help=hint)
-    b = st.selectbox("To", list(options), key="measure_b", placeholder=hint,
+    b = st.selectbox("To", _choices(options, "measure_b"), key="measure_b", placeholder=hint,
                      accept_new_options=True, help=hint)
     if not a or not b:
         return None

@@ -25,9 +25,25 @@
       var c = map.getCenter();
       url.searchParams.set("c", c.lat.toFixed(4) + "," + c.lng.toFixed(4));
       url.searchParams.set("z", String(Math.round(map.getZoom())));
+      window.__dashView = {c: url.searchParams.get("c"), z: url.searchParams.get("z")};
       top.history.replaceState(top.history.state, "", url.toString());
     } catch (e) { /* another origin: no permalink view, nothing breaks */ }
   }
+
+  // A rerun of the page rewrites the URL from the server's state, which does not know where
+  // the map was moved to; put the map's view back whenever it has gone missing.
+  function keepUrlView() {
+    try {
+      var top = window.parent, v = window.__dashView;
+      if (!v || !top || top === window || !top.history) { return; }
+      var url = new URL(top.location.href);
+      if (url.searchParams.get("c") && url.searchParams.get("z")) { return; }
+      url.searchParams.set("c", v.c);
+      url.searchParams.set("z", v.z);
+      top.history.replaceState(top.history.state, "", url.toString());
+    } catch (e) { /* another origin */ }
+  }
+  if (!window.__dashKeepView) { window.__dashKeepView = setInterval(keepUrlView, 300); }
 
   // Permanent labels placed left of their point are measured when created, possibly before
   // the stylesheets arrive; place them again once the styles apply.
