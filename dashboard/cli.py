@@ -50,7 +50,7 @@ class _Parser(argparse.ArgumentParser):
 
 def build_parser() -> argparse.ArgumentParser:
     """Return the full argument parser (each subcommand sets ``func``)."""
-    from dashboard import cli_events, cli_map, cli_measure
+    from dashboard import cli_enrich, cli_events, cli_map, cli_measure
 
     parser = _Parser(
         prog="python -m dashboard",
@@ -62,7 +62,7 @@ def build_parser() -> argparse.ArgumentParser:
     cli_measure.register(sub)
     cli_events.register(sub)
     cli_map.register(sub)
-    __import__("dashboard.cli_enrich", fromlist=["register"]).register(sub)  # issue 11
+    cli_enrich.register(sub)
     return parser
 
 
