@@ -79,7 +79,8 @@ def _add_filters(p: argparse.ArgumentParser) -> None:
     p.add_argument("--min-fatalities", type=float, default=None, metavar="N")
 
 
-def _date(text: str | None, flag: str) -> dt.date | None:
+def date_option(text: str | None, flag: str) -> dt.date | None:
+    """A --from/--to value as a date (None when not given); one sentence when it is not one."""
     if text is None:
         return None
     d = importers.parse_date(text)
@@ -99,7 +100,7 @@ def _canonical(values: list[str] | None, column: pd.Series) -> tuple[str, ...] |
 def _filtered(args: argparse.Namespace, store: EventStore) -> pd.DataFrame:
     """The store's events kept by the command's filter options."""
     base = filters.EventFilter(  # raises BadParameter (--from after --to) before any reading
-        start=_date(args.start, "--from"), end=_date(args.end, "--to"),
+        start=date_option(args.start, "--from"), end=date_option(args.end, "--to"),
         actor=args.actor or "", min_fatalities=args.min_fatalities)
     gdf = store.read()
     f = dataclasses.replace(base, event_types=_canonical(args.event_type, gdf["event_type"]),

@@ -13,7 +13,6 @@ The events are the curated ones plus the store's (the store's version wins for t
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +20,8 @@ import geopandas as gpd
 import pandas as pd
 
 from dashboard import events as model
-from dashboard import filters, importers, outputs, staticmap
+from dashboard import filters, outputs, staticmap
+from dashboard.cli_events import date_option
 from dashboard.errors import BadParameter
 from dashboard.store import EventStore
 
@@ -52,15 +52,6 @@ def register(sub: Any) -> None:
     p.add_argument("--no-discs", action="store_true",
                    help="leave out the location-uncertainty discs")
     p.set_defaults(func=cmd_map)
-
-
-def _date(text: str | None, flag: str) -> dt.date | None:
-    if text is None:
-        return None
-    d = importers.parse_date(text)
-    if d is None:
-        raise BadParameter(f"{flag} {text!r} is not a date such as 2024-01-16.")
-    return d
 
 
 def _list(text: str | None) -> list[str] | None:
@@ -112,7 +103,7 @@ def all_events(store_path: Path | None, *, use_store: bool = True) -> gpd.GeoDat
 def cmd_map(args: argparse.Namespace) -> int:
     """Render the map and write it atomically; prints one summary line."""
     fmt = format_for(args.output)
-    start, end = _date(args.start, "--from"), _date(args.end, "--to")
+    start, end = date_option(args.start, "--from"), date_option(args.end, "--to")
     base = filters.EventFilter(start=start, end=end)  # --from after --to fails here
     bounds = parse_bbox(args.bbox) if args.bbox is not None else None
     layer_keys = _list(args.layers)
