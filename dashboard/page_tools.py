@@ -245,11 +245,13 @@ def _claims() -> list:
 
 
 @st.cache_data(show_spinner=False)
-def _sabz_koh_region() -> object:
-    """Constraint geolocation of Sabz Koh from the article's two distances (computed once)."""
+def _sabz_koh_readings() -> list:
+    """Sabz Koh's candidate regions under both readings of "90 km from Panjgur" (straight
+    line, and road distance, which only caps the straight line), from the place's catalogue
+    constraints — the facts the build checks (computed once)."""
     from dashboard import locate
 
-    return locate.locate(locate.SABZ_KOH_CONSTRAINTS)
+    return locate.readings("sabz-koh")
 
 
 def claims_panel() -> list[dict]:
@@ -272,9 +274,17 @@ def claims_panel() -> list[dict]:
                        value=True)
     if not show:
         return []
-    loc = _sabz_koh_region()
-    region = gpd.GeoDataFrame(geometry=[loc.region], crs="EPSG:4326")
-    st.caption(md_escape(loc.summary))
-    return [page_layers.polygons_group("Sabz Koh candidate region", region,
-                                       ["Sabz Koh: constraint-geolocation candidate region"],
-                                       color="#D55E00", dash="2 4")]
+    groups = []
+    styles = {"straight-line": ("#D55E00", "2 4"), "road": ("#CC79A7", "8 4")}
+    for reading in _sabz_koh_readings():
+        st.caption(md_escape(reading.summary()))
+        if reading.result.area_km2 <= 0:
+            continue
+        color, dash = styles.get(reading.name, ("#D55E00", "2 4"))
+        region = gpd.GeoDataFrame(geometry=[reading.result.region], crs="EPSG:4326")
+        tip = (f"Sabz Koh: constraint-geolocation candidate region, {esc(reading.name)} "
+               f"reading of the 90 km from Panjgur ({reading.result.area_km2:,.0f} km²)")
+        groups.append(page_layers.polygons_group(
+            f"Sabz Koh candidate region ({reading.name} reading)", region, [tip],
+            color=color, dash=dash))
+    return groups

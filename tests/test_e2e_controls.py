@@ -696,6 +696,8 @@ def test_claims_region_checkbox_and_notes(page, app):
     _open(page, app, "tab=Claims")
     tip = "Sabz Koh: constraint-geolocation candidate region"
     _wait_tooltip(page, tip)
+    for reading in ("straight-line reading", "road reading"):  # both readings of the 90 km
+        _wait_tooltip(page, reading)
     page.get_by_text("Show the Sabz Koh candidate region on the map").click()
     _wait_tooltip(page, tip, present=False)
     page.get_by_text("Show the Sabz Koh candidate region on the map").click()
