@@ -131,6 +131,22 @@ def date_window(event_date: dt.date, time_precision: Any) -> tuple[dt.date, dt.d
     return event_date, event_date
 
 
+class _NoSources(list):
+    """The one shared, empty ``sources`` list of every row that cites no source (a million
+    rows need no million empty lists). It refuses changes, so sharing it is safe: build a new
+    list to add sources."""
+
+    def _refuse(self, *args: Any, **kwargs: Any) -> None:
+        raise TypeError("NO_SOURCES is shared by many rows; assign a new list instead.")
+
+    append = extend = insert = remove = pop = clear = sort = reverse = _refuse
+    __setitem__ = __delitem__ = __iadd__ = __imul__ = _refuse
+
+
+#: ``sources`` of a row without sources (equal to ``[]``).
+NO_SOURCES: list[str] = _NoSources()
+
+
 def _as_list(value: Any) -> list[str]:
     """``sources`` as a list of non-empty stripped strings: a list, a JSON list in text, or
     text with one source per line or separated by ``;`` (older CSV exports, user files)."""
@@ -239,10 +255,11 @@ def normalise(df: pd.DataFrame) -> gpd.GeoDataFrame:
     try:
         if "sources" in src.columns:
             given = out["sources"].tolist()
-            lists = [_as_list(v) if v is not None and not (isinstance(v, str) and not v)
-                     else [] for v in given]
+            lists = [(_as_list(v) or NO_SOURCES)
+                     if v is not None and not (isinstance(v, str) and not v)
+                     else NO_SOURCES for v in given]
         else:
-            lists = [[] for _ in range(n)]
+            lists = [NO_SOURCES] * n
         out["sources"] = pd.Series(lists, dtype=object)
     finally:
         if collect:

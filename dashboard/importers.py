@@ -786,9 +786,11 @@ def _field_counts(text: str, delimiter: str) -> np.ndarray:
         raise ImportRejected(f"The CSV file cannot be parsed ({_one_line(err, 100)}).") from None
 
 
-def _read_csv(data: bytes, suffix: str = ".csv") -> ImportResult:
+def _read_csv(source: bytes | list[bytes], suffix: str = ".csv") -> ImportResult:
     """CSV from UTF-8 bytes (validated; a BOM is allowed). The whole text is decoded to a
-    Python string only when the fast Arrow parse does not apply."""
+    Python string only when the fast Arrow parse does not apply. Given a one-item list, the
+    bytes are taken out of it, so they are freed once parsed (no caller keeps them)."""
+    data = source.pop() if isinstance(source, list) else source
     csv.field_size_limit(max(csv.field_size_limit(), settings.MAX_IMPORT_BYTES + 1))
     head = data[:1 << 20].decode("utf-8-sig", "ignore")  # ignore: a character cut at the end
     try:
@@ -1023,6 +1025,13 @@ def _read_gpkg(data: bytes) -> ImportResult:
 # ------------------------------------------------------------------------------ entry points
 def import_bytes(data: bytes, filename: str) -> ImportResult:
     """Read an uploaded file by its name's extension; see the module docstring."""
+    return _import([data], filename)
+
+
+def _import(holder: list[bytes], filename: str) -> ImportResult:
+    """:func:`import_bytes` on the bytes in ``holder``, which the CSV reader takes out (and
+    frees after parsing) when nobody else holds them."""
+    data = holder[0]
     _check_size(len(data))
     suffix = Path(str(filename)).suffix.casefold()
     with warnings.catch_warnings():
@@ -1036,12 +1045,13 @@ def import_bytes(data: bytes, filename: str) -> ImportResult:
             return _read_geojson(_decode(data))
         if suffix in CSV_SUFFIXES:
             if data.startswith((b"\xff\xfe", b"\xfe\xff")):
-                data = _decode(data).encode("utf-8")
+                data = holder[0] = _decode(data).encode("utf-8")
             else:
                 _decode(data)  # checks: not binary, valid UTF-8 (the text itself is not kept)
             if _BLANK.fullmatch(data):
                 raise ImportRejected("The file is empty.")
-            return _read_csv(data, suffix)
+            del data  # the reader takes the only reference out of ``holder``
+            return _read_csv(holder, suffix)
     raise ImportRejected(f"Unknown file type {suffix or '(no extension)'!r}; use .csv, "
                          ".geojson/.json or .gpkg.")
 
@@ -1053,7 +1063,7 @@ def import_file(path: Path) -> ImportResult:
         raise ImportRejected(f"{path} does not exist or is not a file.")
     _check_size(path.stat().st_size)
     try:
-        data = path.read_bytes()
+        holder = [path.read_bytes()]
     except OSError as err:
         raise ImportRejected(f"{path} cannot be read ({err.strerror}).") from None
-    return import_bytes(data, path.name)
+    return _import(holder, path.name)

@@ -189,3 +189,15 @@ def test_dates_outside_the_model_range_become_missing_not_an_error():
                        for d in ("2924-01-16", "1500-06-01", "2024-01-16")])
     ev = events.normalise(df)
     assert ev["event_date"].isna().tolist() == [True, True, False]
+
+
+def test_rows_without_sources_share_one_empty_list_that_refuses_changes():
+    out = events.normalise(pd.DataFrame({"latitude": [27.0, 27.1, 27.2],
+                                         "longitude": [63.0, 63.1, 63.2],
+                                         "event_date": ["2024-01-16"] * 3,
+                                         "sources": [None, "", "https://a.example/x"]}))
+    assert list(out["sources"]) == [[], [], ["https://a.example/x"]]
+    assert out["sources"].iloc[0] is out["sources"].iloc[1] is events.NO_SOURCES
+    with pytest.raises(TypeError):
+        out["sources"].iloc[0].append("https://b.example/")
+    assert events.NO_SOURCES == []
