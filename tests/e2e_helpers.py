@@ -123,7 +123,8 @@ def wait_map(pg, js_condition: str, arg=None, timeout: int = STEP_MS):
     frame.wait_for_function(
         f"""(arg) => {{
           for (const v of Object.values(window)) {{
-            if (v instanceof L.Map) return ({js_condition})(v, arg);
+            if (v instanceof L.Map && document.body.contains(v.getContainer()))
+              return ({js_condition})(v, arg);
           }}
           return false;
         }}""", arg=arg, timeout=timeout)
@@ -135,7 +136,8 @@ def map_eval(frame, js_function: str, arg=None):
     return frame.evaluate(
         f"""(arg) => {{
           for (const v of Object.values(window)) {{
-            if (v instanceof L.Map) return ({js_function})(v, arg);
+            if (v instanceof L.Map && document.body.contains(v.getContainer()))
+              return ({js_function})(v, arg);
           }}
           throw new Error('no Leaflet map in the frame');
         }}""", arg)
