@@ -1,9 +1,11 @@
-"""Import analysts' event files: ACLED CSV exports, generic CSV, GeoJSON, GeoPackage.
+"""Import analysts' event files: ACLED CSV exports, generic CSV, GeoJSON, GeoPackage,
+GeoParquet (one file, or a folder that is a hive-partitioned dataset) and plain Parquet.
 
 One entry point for the CLI and the page: :func:`import_bytes` (and :func:`import_file`).
-Rows that fail validation are rejected one by one with their line (CSV) or feature (GeoJSON,
-GeoPackage) number and a one-sentence reason; a file that cannot be read at all raises
-:class:`~dashboard.errors.ImportRejected` with one sentence, and nothing is imported.
+Rows that fail validation are rejected one by one with their line (CSV), feature (GeoJSON,
+GeoPackage) or row (Parquet, from 1 in file order) number and a one-sentence reason; a file
+that cannot be read at all raises :class:`~dashboard.errors.ImportRejected` with one sentence,
+and nothing is imported.
 Text is kept verbatim as data (escaping is the renderer's job); the only change is that the
 CSV importer removes the one ``'`` our CSV export puts before formula-like text
 (:func:`dashboard.events.neutralise_formula`), so every CSV round trip is exact.
@@ -48,6 +50,8 @@ from dashboard.errors import ImportRejected
 CSV_SUFFIXES = (".csv", ".txt", ".tsv")
 JSON_SUFFIXES = (".geojson", ".json")
 GPKG_SUFFIXES = (".gpkg",)
+PARQUET_SUFFIXES = (".parquet", ".geoparquet", ".pq")
+PARQUET_MAGIC = b"PAR1"
 LAT_NAMES = ("latitude", "lat", "y")
 LON_NAMES = ("longitude", "lon", "lng", "long", "x")
 DATE_NAMES = ("event_date", "date")
@@ -78,7 +82,7 @@ _BLANK = re.compile(rb"(\xef\xbb\xbf)?\s*")
 class Rejected:
     """A row that was not imported: ``row`` is the CSV line number (header = line 1; a record
     spanning several lines is numbered by its first line) or the 1-based feature number,
-    ``reason`` one sentence that starts with "line N:" or "feature N:"."""
+    ``reason`` one sentence that starts with "line N:", "feature N:" or "row N:"."""
 
     row: int
     reason: str
@@ -102,11 +106,11 @@ def _megabytes(n: float) -> str:
     return f"{n / 1e6:,.1f}".removesuffix(".0")
 
 
-def _check_size(n: int) -> None:
+def _check_size(n: int, what: str = "The file") -> None:
     if n == 0:
-        raise ImportRejected("The file is empty.")
+        raise ImportRejected(f"{what} is empty.")
     if n > settings.MAX_IMPORT_BYTES:
-        raise ImportRejected(f"The file is {_megabytes(n)} MB ({n:,} bytes); the import limit "
+        raise ImportRejected(f"{what} is {_megabytes(n)} MB ({n:,} bytes); the import limit "
                              f"is {_megabytes(settings.MAX_IMPORT_BYTES)} MB "
                              f"({settings.MAX_IMPORT_BYTES:,} bytes).")
 
@@ -957,7 +961,12 @@ def _choose_layer(listing: np.ndarray) -> str:
                          f"(layers: {_one_line(shown, 100)}).")
 
 
-def _to_wgs84(frame: gpd.GeoDataFrame, layer: str) -> gpd.GeoDataFrame:
+def _to_wgs84(frame: gpd.GeoDataFrame, layer: str, what: str | None = None
+              ) -> gpd.GeoDataFrame:
+    """Points in longitude/latitude (EPSG:4326): a GeoPackage layer's or GeoParquet file's
+    own CRS is transformed; without a CRS the coordinates must already be degrees.
+    ``what`` names the source in messages (default: the GeoPackage layer)."""
+    what = what or f"The GeoPackage layer {layer!r}"
     if frame.crs is None:
         x, y = shapely.get_x(frame.geometry.values), shapely.get_y(frame.geometry.values)
         with np.errstate(invalid="ignore"):
@@ -965,7 +974,7 @@ def _to_wgs84(frame: gpd.GeoDataFrame, layer: str) -> gpd.GeoDataFrame:
         if wild.any():
             i = int(np.flatnonzero(wild)[0])
             raise ImportRejected(
-                f"The GeoPackage layer {layer!r} has no coordinate reference system and its "
+                f"{what} has no coordinate reference system and its "
                 f"coordinates (e.g. {x[i]:,.0f}, {y[i]:,.0f}) are not longitude/latitude; save "
                 "it with its CRS or in EPSG:4326.")
         return frame.set_crs("EPSG:4326")
@@ -974,7 +983,7 @@ def _to_wgs84(frame: gpd.GeoDataFrame, layer: str) -> gpd.GeoDataFrame:
     try:
         return frame.to_crs("EPSG:4326")
     except Exception as err:  # pyproj raises several types for CRSs it cannot transform
-        raise ImportRejected(f"The GeoPackage layer {layer!r} is in {frame.crs.name}, which "
+        raise ImportRejected(f"{what} is in {frame.crs.name}, which "
                              f"cannot be converted to longitude/latitude "
                              f"({_one_line(err, 80)}).") from None
 
@@ -1022,6 +1031,274 @@ def _read_gpkg(data: bytes) -> ImportResult:
     return _result(table, nums[ok], bad, "feature")
 
 
+# ------------------------------------------------------------------------------ GeoParquet
+def _parquet_sentence(err: BaseException) -> str:
+    lines = str(err).strip().splitlines()
+    return _one_line(lines[0] if lines else type(err).__name__, 100)
+
+
+def _check_parquet_file(path: Path, shown: str) -> None:
+    """One sentence unless ``path`` starts and ends with the Parquet magic ``PAR1`` (a file
+    cut short loses its footer, so this catches truncation before any reading)."""
+    try:
+        size = path.stat().st_size
+        with open(path, "rb") as fh:
+            head = fh.read(4)
+            fh.seek(max(0, size - 4))
+            tail = fh.read(4)
+    except OSError as err:
+        raise ImportRejected(f"{shown} cannot be read ({err.strerror}).") from None
+    if size == 0:
+        raise ImportRejected(f"{shown} is empty.")
+    if head != PARQUET_MAGIC:
+        raise ImportRejected(f"{shown} is not a Parquet file (it does not start with the "
+                             "Parquet signature).")
+    if size < 12 or tail != PARQUET_MAGIC:
+        raise ImportRejected(f"{shown} is a damaged or truncated Parquet file (its footer is "
+                             "missing).")
+
+
+def _dataset_files(folder: Path) -> list[Path]:
+    """The Parquet files of a dataset folder (hive partitions such as ``year=2024/``; names
+    starting with ``.`` or ``_`` are skipped, as pyarrow does), or one sentence why the folder
+    is not a GeoParquet dataset."""
+    files: list[Path] = []
+    try:
+        entries = sorted(folder.rglob("*"))
+    except OSError as err:
+        raise ImportRejected(f"The folder {folder.name} cannot be read ({err.strerror}).") \
+            from None
+    for p in entries:
+        rel = p.relative_to(folder)
+        if any(part.startswith((".", "_")) for part in rel.parts):
+            continue
+        if p.is_dir():
+            if "=" not in p.name:
+                raise ImportRejected(
+                    f"The folder {folder.name} is not a GeoParquet dataset: its subfolder "
+                    f"{_one_line(str(rel), 60)!r} is not a partition such as year=2024.")
+            continue
+        if p.suffix.casefold() not in PARQUET_SUFFIXES:
+            raise ImportRejected(
+                f"The folder {folder.name} is not a GeoParquet dataset: it holds "
+                f"{_one_line(str(rel), 60)!r}, which is not a .parquet file.")
+        files.append(p)
+    if not files:
+        raise ImportRejected(f"The folder {folder.name} holds no .parquet files; it is not a "
+                             "GeoParquet dataset.")
+    return files
+
+
+def _geo_meta(schema: Any, shown: str) -> dict[str, Any] | None:
+    """The GeoParquet ``geo`` metadata (checked), or None for a plain Parquet table."""
+    raw = (schema.metadata or {}).get(b"geo")
+    if raw is None:
+        return None
+    try:
+        meta = json.loads(raw)
+        primary = meta["primary_column"]
+        column = meta["columns"][primary]
+        if not isinstance(primary, str) or not isinstance(column, dict):
+            raise TypeError
+    except (ValueError, KeyError, TypeError, RecursionError):
+        raise ImportRejected(f"{shown} has GeoParquet metadata that cannot be read (no "
+                             "valid primary geometry column).") from None
+    if primary not in schema.names:
+        raise ImportRejected(f"{shown} names the geometry column {_one_line(primary, 40)!r} "
+                             "in its GeoParquet metadata but has no such column.")
+    return {"primary": primary, "encoding": str(column.get("encoding", "WKB")),
+            "crs": column.get("crs", "OGC:CRS84"), "has_crs": "crs" in column}
+
+
+def _parquet_crs(meta: dict[str, Any], shown: str) -> Any:
+    from pyproj import CRS
+
+    if meta["has_crs"] and meta["crs"] is None:
+        return None  # "unknown" in the GeoParquet specification
+    try:
+        return CRS.from_user_input(meta["crs"])
+    except Exception:  # pyproj raises several types for a CRS it cannot read
+        raise ImportRejected(f"{shown} has a coordinate reference system in its GeoParquet "
+                             "metadata that cannot be read.") from None
+
+
+def _geometries(column: Any, encoding: str, shown: str) -> tuple[np.ndarray, np.ndarray]:
+    """(shapely geometries or None, True where a value is present but not valid WKB)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    col = column.combine_chunks() if isinstance(column, pa.ChunkedArray) else column
+    if encoding.casefold() == "wkb" and (pa.types.is_binary(col.type)
+                                         or pa.types.is_large_binary(col.type)):
+        blobs = col.to_numpy(zero_copy_only=False)
+        geoms = shapely.from_wkb(blobs, on_invalid="ignore")
+        return geoms, np.asarray(shapely.is_missing(geoms), bool) & ~np.asarray(
+            pc.is_null(col).to_numpy(zero_copy_only=False), bool)
+    if encoding.casefold() == "point" and pa.types.is_struct(col.type) \
+            and {"x", "y"} <= {col.type.field(i).name for i in range(col.type.num_fields)}:
+        x = pc.struct_field(col, "x").to_numpy(zero_copy_only=False).astype(float)
+        y = pc.struct_field(col, "y").to_numpy(zero_copy_only=False).astype(float)
+        geoms = shapely.points(x, y)
+        null = np.asarray(pc.is_null(col).to_numpy(zero_copy_only=False), bool)
+        geoms[null] = None
+        return geoms, np.zeros(len(col), bool)
+    raise ImportRejected(f"{shown} stores its geometry as {_one_line(encoding, 30)!r} "
+                         f"({col.type}); write it as WKB points (GeoParquet 1.0).")
+
+
+def _text_column(col: Any) -> tuple[Any, np.ndarray]:
+    """A string/binary Arrow column as a UTF-8 string column and a mask of values that are
+    not valid UTF-8 (those become empty; their rows are rejected)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    n = len(col)
+    bad = np.zeros(n, bool)
+    as_bytes = col.cast(pa.large_binary())
+    try:
+        return pc.cast(as_bytes, pa.large_string()).cast(pa.string()), bad
+    except (pa.ArrowInvalid, pa.ArrowTypeError):
+        pass
+    values: list[str | None] = []
+    for i, blob in enumerate(as_bytes.to_pylist()):
+        if blob is None:
+            values.append(None)
+            continue
+        try:
+            values.append(blob.decode("utf-8"))
+        except UnicodeDecodeError:
+            bad[i] = True
+            values.append("")
+    return pa.array(values, pa.string()), bad
+
+
+def _arrow_to_raw(table: Any, shown: str) -> tuple[pd.DataFrame, np.ndarray]:
+    """The model columns of an Arrow table as a raw frame for :func:`_validate` (names
+    matched as in a CSV header), and per row the first reason found here ("" when none):
+    text that is not UTF-8, a NUL in a list of sources."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    n = table.num_rows
+    reasons = np.full(n, "", dtype=object)
+    cols = _canonical(list(table.column_names))
+    out: dict[str, Any] = {}
+    for pos, target in cols.items():
+        col = table.column(pos).combine_chunks()
+        if pa.types.is_dictionary(col.type):
+            col = col.cast(col.type.value_type)
+        kind = col.type
+        if pa.types.is_string(kind) or pa.types.is_large_string(kind) \
+                or pa.types.is_binary(kind) or pa.types.is_large_binary(kind) \
+                or pa.types.is_string_view(kind) or pa.types.is_binary_view(kind):
+            col, bad = _text_column(col)
+            reasons[bad & (reasons == "")] = f"{target} is not valid UTF-8 text"
+            out[target] = model.arrow_text(col)
+            continue
+        if target == "sources" and (pa.types.is_list(kind) or pa.types.is_large_list(kind)):
+            values = pc.list_flatten(col)
+            if pa.types.is_string(values.type) or pa.types.is_large_string(values.type):
+                nul = pc.match_substring(values, "\x00").fill_null(False)
+                rows = pc.list_parent_indices(col).to_numpy(zero_copy_only=False)
+                hit = np.zeros(n, bool)
+                hit[rows[np.asarray(nul.to_numpy(zero_copy_only=False), bool)]] = True
+                reasons[hit & (reasons == "")] = ("sources contains a NUL character (\\x00), "
+                                                  "which cannot be stored; remove it and "
+                                                  "import again")
+        try:
+            series = col.to_pandas()
+        except (pa.ArrowException, ValueError, OverflowError):  # e.g. timestamps beyond ns
+            series = pd.Series(col.to_pylist(), dtype=object)
+        out[target] = pd.Series(series).reset_index(drop=True)
+    return pd.DataFrame(out, index=pd.RangeIndex(n)), reasons
+
+
+def _read_parquet(files: list[Path], base: Path | None, shown: str) -> ImportResult:
+    """Events from one Parquet file (``base`` None) or the files of a hive-partitioned
+    dataset folder ``base``. GeoParquet geometry (WKB points, any CRS: transformed to
+    longitude/latitude) gives the coordinates; a plain Parquet table needs latitude/longitude
+    columns like a CSV file. Rows are numbered from 1 in file order."""
+    import pyarrow as pa
+    import pyarrow.dataset as pads
+
+    for f in files:
+        _check_parquet_file(f, shown if base is None else f"{shown}/{f.relative_to(base)}")
+    try:
+        if base is None:
+            ds = pads.dataset(str(files[0]), format="parquet")
+        else:
+            ds = pads.dataset([str(f) for f in files], format="parquet",
+                              partitioning=pads.HivePartitioning.discover(infer_dictionary=True),
+                              partition_base_dir=str(base))
+        geo = _geo_meta(ds.schema, shown)
+        table = ds.to_table()
+    except ImportRejected:
+        raise
+    except (pa.ArrowException, OSError, ValueError, TypeError) as err:
+        raise ImportRejected(f"{shown} cannot be read as Parquet "
+                             f"({_parquet_sentence(err)}).") from None
+    n = table.num_rows
+    nums = np.arange(1, n + 1)
+    if geo is None:
+        missing = _missing(_canonical(list(table.column_names)))
+        if missing:
+            listed = ", ".join(missing[:-1]) + " or " + missing[-1] if len(missing) > 1 \
+                else missing[0]
+            raise ImportRejected(f"{shown} has no GeoParquet geometry and no {listed} column.")
+        raw, reasons = _arrow_to_raw(table, shown)
+        del table
+    else:
+        geoms, invalid = _geometries(table.column(geo["primary"]), geo["encoding"], shown)
+        crs = _parquet_crs(geo, shown)
+        rest = table.drop_columns([c for c in table.column_names
+                                   if c in (geo["primary"], "bbox")
+                                   or c.strip().casefold() in (*LAT_NAMES, *LON_NAMES)])
+        raw, reasons = _arrow_to_raw(rest, shown)
+        del table, rest
+        empty = ~invalid & (shapely.is_missing(geoms) | shapely.is_empty(geoms))
+        kinds = shapely.get_type_id(geoms)
+        names = {1: "LineString", 2: "LinearRing", 3: "Polygon", 4: "MultiPoint",
+                 5: "MultiLineString", 6: "MultiPolygon", 7: "GeometryCollection"}
+        for mask, why in ((invalid, lambda _k: "the geometry is not valid WKB"),
+                          (empty, lambda _k: "the geometry is empty"),
+                          (~invalid & ~empty & (kinds != 0),
+                           lambda k: f"the geometry is a {names.get(int(k), 'geometry')}, "
+                                     "not a Point")):
+            for i in np.flatnonzero(mask & (reasons == "")):
+                reasons[i] = why(kinds[i])
+        ok = np.flatnonzero(reasons == "")
+        points = gpd.GeoDataFrame(geometry=gpd.GeoSeries(geoms[ok]), crs=crs)
+        points = _to_wgs84(points, "", what=shown)
+        raw = raw.iloc[ok].reset_index(drop=True)
+        raw["longitude"] = shapely.get_x(points.geometry.values)
+        raw["latitude"] = shapely.get_y(points.geometry.values)
+        bad = [Rejected(int(nums[i]), f"row {nums[i]}: {reasons[i]}")
+               for i in np.flatnonzero(reasons != "")]
+        return _result(raw, nums[ok], bad, "row")
+    ok = np.flatnonzero(reasons == "")
+    bad = [Rejected(int(nums[i]), f"row {nums[i]}: {reasons[i]}")
+           for i in np.flatnonzero(reasons != "")]
+    if len(ok) < n:
+        raw = raw.iloc[ok].reset_index(drop=True)
+    return _result(raw, nums[ok], bad, "row")
+
+
+def _import_parquet_path(path: Path) -> ImportResult:
+    """A Parquet file or a dataset folder on disk, size-checked like any import."""
+    if path.is_dir():
+        files = _dataset_files(path)
+        total = sum(f.stat().st_size for f in files)
+        _check_size(total, f"The dataset folder {path.name}")
+        base: Path | None = path
+    else:
+        files = [path]
+        _check_size(path.stat().st_size)
+        base = None
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return _read_parquet(files, base, path.name)
+
+
 # ------------------------------------------------------------------------------ entry points
 def import_bytes(data: bytes, filename: str) -> ImportResult:
     """Read an uploaded file by its name's extension; see the module docstring."""
@@ -1036,6 +1313,15 @@ def _import(holder: list[bytes], filename: str) -> ImportResult:
     suffix = Path(str(filename)).suffix.casefold()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # library warnings never reach the user
+        if suffix in PARQUET_SUFFIXES:
+            if not data.startswith(PARQUET_MAGIC):
+                raise ImportRejected(f"The file is named {suffix} but is not a Parquet file.")
+            with tempfile.TemporaryDirectory() as tmp:
+                path = Path(tmp) / f"upload{suffix}"
+                path.write_bytes(data)
+                del data
+                holder.clear()
+                return _read_parquet([path], None, Path(str(filename)).name or "The file")
         if suffix in GPKG_SUFFIXES:
             if not data.startswith(b"SQLite format 3\x00"):
                 raise ImportRejected("The file is named .gpkg but is not a GeoPackage (SQLite) "
@@ -1053,14 +1339,20 @@ def _import(holder: list[bytes], filename: str) -> ImportResult:
             del data  # the reader takes the only reference out of ``holder``
             return _read_csv(holder, suffix)
     raise ImportRejected(f"Unknown file type {suffix or '(no extension)'!r}; use .csv, "
-                         ".geojson/.json or .gpkg.")
+                         ".geojson/.json, .gpkg or .parquet.")
 
 
 def import_file(path: Path) -> ImportResult:
-    """:func:`import_bytes` for a file on disk (size checked before reading)."""
+    """:func:`import_bytes` for a file on disk (size checked before reading); also a folder
+    that is a (hive-partitioned) GeoParquet dataset, whose files together count against the
+    size limit. A Parquet file is read in place (not copied into memory first)."""
     path = Path(path)
+    if path.is_dir():
+        return _import_parquet_path(path)
     if not path.is_file():
         raise ImportRejected(f"{path} does not exist or is not a file.")
+    if path.suffix.casefold() in PARQUET_SUFFIXES:
+        return _import_parquet_path(path)
     _check_size(path.stat().st_size)
     try:
         holder = [path.read_bytes()]
