@@ -1,5 +1,8 @@
 """CLI event commands: ``events import|export|list|batches|remove-batch``.
 
+Formats: CSV, GeoJSON, GeoPackage and GeoParquet both ways; ``import`` also takes a folder
+that is a partitioned GeoParquet dataset and ``export --partition-by year|country`` writes one.
+
 The store is a GeoPackage (``--store PATH``; default from $DASHBOARD_STORE or the user's data
 folder). Exit codes: 0 everything done; 1 partly done (``import`` with rejected rows: the
 rest is imported and every rejected row is reported on stderr with its line and reason);
@@ -18,12 +21,16 @@ from typing import Any
 
 import pandas as pd
 
+from dashboard import columnar, filters, importers, outputs
 from dashboard import events as model
-from dashboard import filters, importers, outputs
 from dashboard.cli import EXIT_OK, EXIT_PARTIAL
 from dashboard.errors import BadParameter, ImportRejected
 from dashboard.store import EventStore, gpkg_bytes
 
+FORMATS = ("geojson", "csv", "gpkg", "parquet")
+#: Output format by the --output name's extension (when --format is not given).
+FORMAT_BY_SUFFIX = {".geojson": "geojson", ".json": "geojson", ".csv": "csv", ".gpkg": "gpkg",
+                    **dict.fromkeys(columnar.PARQUET_SUFFIXES, "parquet")}
 STORE_HELP = "GeoPackage event store (default: $DASHBOARD_STORE or the user data folder)"
 
 
@@ -33,19 +40,28 @@ def register(sub: Any) -> None:
     ev = p.add_subparsers(dest="events_command", metavar="ACTION", parser_class=type(p))
     ev.required = True
 
-    imp = ev.add_parser("import", help="import an ACLED/CSV/GeoJSON/GeoPackage file",
+    imp = ev.add_parser("import", help="import an ACLED/CSV/GeoJSON/GeoPackage/GeoParquet "
+                                       "file or a partitioned GeoParquet folder",
                         description="Valid rows are imported as one batch (exit 0, or 1 when "
                                     "some rows were rejected: each is listed on stderr with "
-                                    "its line or feature number and the reason).")
-    imp.add_argument("file", type=Path)
+                                    "its line, feature or row number and the reason). FILE may "
+                                    "be a folder holding a GeoParquet dataset partitioned hive "
+                                    "style (year=2024/…, country=Iran/…).")
+    imp.add_argument("file", type=Path, metavar="FILE")
     imp.add_argument("--store", type=Path, help=STORE_HELP)
     imp.set_defaults(func=cmd_import)
 
     exp = ev.add_parser("export", help="export events from the store")
     exp.add_argument("--store", type=Path, help=STORE_HELP)
-    exp.add_argument("--format", required=True, choices=["geojson", "csv", "gpkg"])
+    exp.add_argument("--format", choices=FORMATS,
+                     help="output format (default: from the --output name: .geojson/.json, "
+                          ".csv, .gpkg, .parquet/.geoparquet)")
     exp.add_argument("--output", required=True,
-                     help="output file; '-' writes csv or geojson to standard output")
+                     help="output file (a folder with --partition-by); '-' writes csv or "
+                          "geojson to standard output")
+    exp.add_argument("--partition-by", choices=columnar.PARTITION_KEYS, default=None,
+                     help="write a GeoParquet dataset folder partitioned by this column "
+                          "(hive style: year=2024/part-0.parquet); implies --format parquet")
     _add_filters(exp)
     exp.set_defaults(func=cmd_export)
 
@@ -131,19 +147,43 @@ def cmd_import(args: argparse.Namespace) -> int:
     return EXIT_PARTIAL
 
 
+def export_format(fmt: str | None, output: str, partition_by: str | None) -> str:
+    """The export format: --format, else from the output name (a partitioned dataset is
+    always GeoParquet). One sentence (BadParameter) when it cannot be decided or does not
+    fit the output."""
+    if fmt is None:
+        suffix = Path(output).suffix.casefold()
+        fmt = "parquet" if partition_by else FORMAT_BY_SUFFIX.get(suffix)
+        if fmt is None:
+            raise BadParameter(f"Cannot tell the format from the output name {output!r}; give "
+                               "--format geojson, csv, gpkg or parquet.")
+    if partition_by and fmt != "parquet":
+        raise BadParameter(f"--partition-by writes a GeoParquet dataset folder; it does not go "
+                           f"with --format {fmt}.")
+    if fmt in ("gpkg", "parquet") and output == "-":
+        what = "A GeoPackage" if fmt == "gpkg" else "GeoParquet"
+        raise BadParameter(f"{what} cannot be written to standard output; give a "
+                           f"{'folder' if partition_by else 'file'} name with --output.")
+    return fmt
+
+
 def cmd_export(args: argparse.Namespace) -> int:
-    """Export (filtered) events as GeoJSON, CSV (formula-safe) or GeoPackage."""
-    if args.format == "gpkg" and args.output == "-":
-        raise BadParameter("A GeoPackage cannot be written to standard output; give a file "
-                           "name with --output.")
+    """Export (filtered) events as GeoJSON, CSV (formula-safe), GeoPackage or GeoParquet (one
+    file, or with --partition-by a dataset folder written whole or not at all)."""
+    fmt = export_format(args.format, args.output, args.partition_by)
     gdf = _filtered(args, EventStore(args.store)).drop(columns="batch_id")
-    if args.format == "gpkg":
+    if fmt == "gpkg":
         outputs.write_bytes(args.output, gpkg_bytes(gdf))
+    elif fmt == "parquet" and args.partition_by:
+        columnar.write_dataset(gdf, args.output, partition_by=args.partition_by)
+    elif fmt == "parquet":
+        columnar.write_geoparquet(gdf, args.output)
     else:
-        text = model.to_geojson(gdf) if args.format == "geojson" else model.to_csv(gdf)
+        text = model.to_geojson(gdf) if fmt == "geojson" else model.to_csv(gdf)
         outputs.write_text(args.output, text, newline="")
     if args.output != "-":
-        print(f"{len(gdf):,} events exported as {args.format} → {args.output}")
+        by = f" partitioned by {args.partition_by}" if args.partition_by else ""
+        print(f"{len(gdf):,} events exported as {fmt}{by} → {args.output}")
     return EXIT_OK
 
 

@@ -102,37 +102,72 @@ def write_geoparquet(gdf: pd.DataFrame, path: str | os.PathLike[str], *,
                        compression="zstd")
 
 
+def _foreign_entry(folder: Path) -> Path | None:
+    """The first entry of ``folder`` that a GeoParquet dataset would not hold (a file that is
+    not Parquet, a subfolder that is not a ``key=value`` partition), or None."""
+    for p in sorted(folder.rglob("*")):
+        if p.is_dir() and not p.is_symlink():
+            if "=" not in p.name:
+                return p
+        elif p.suffix.casefold() not in PARQUET_SUFFIXES or not p.is_file():
+            return p
+    return None
+
+
 def write_dataset(gdf: pd.DataFrame, folder: str | os.PathLike[str], *,
                   partition_by: str = "year") -> None:
     """Write events to a folder of GeoParquet files partitioned by ``year`` or ``country``
     (hive style, e.g. ``year=2024/part-0.parquet``), whole or not at all: the folder is built
-    beside the target and renamed into place; an existing folder there is replaced.
+    beside the target (a hidden temporary folder) and renamed into place.
+
+    Like an output file, an existing dataset there (only Parquet files in ``key=value``
+    folders) or an empty folder is replaced; a folder holding anything else is refused with
+    one sentence (OutputError) and left untouched.
     """
     if partition_by not in PARTITION_KEYS:
         raise DataError(f"Partition by one of {', '.join(PARTITION_KEYS)} "
                         f"(got {partition_by!r}).")
     target = Path(folder)
+    if str(folder) in ("", "-"):
+        raise OutputError("Give a folder name for a partitioned dataset.")
     if target.exists() and not target.is_dir():
         raise OutputError(f"{target} is a file; give a folder for a partitioned dataset.")
+    if target.is_dir():
+        foreign = _foreign_entry(target)
+        if foreign is not None:
+            raise OutputError(f"The folder {target} holds {foreign.relative_to(target)}, which "
+                              "is not part of a GeoParquet dataset; give a new or empty folder "
+                              "(nothing was written).")
     parent = target.parent if str(target.parent) else Path(".")
     if not parent.is_dir():
         raise OutputError(f"The folder {parent} does not exist.")
+    if not os.access(parent, os.W_OK | os.X_OK):
+        raise OutputError(f"Cannot write the dataset folder {target}: the folder {parent} is "
+                          "not writable.")
     table = _geo_table(gdf)
     tmp = parent / f".dash-ds-{os.getpid()}-{secrets.token_hex(4)}"
     old = parent / f".dash-old-{os.getpid()}-{secrets.token_hex(4)}"
+    moved = False
     try:
         pads.write_dataset(table, tmp, format="parquet", partitioning=[partition_by],
                            partitioning_flavor="hive", basename_template="part-{i}.parquet",
                            max_rows_per_group=ROW_GROUP_ROWS, existing_data_behavior="error")
+        tmp.mkdir(exist_ok=True)  # no rows: an empty dataset folder
         if target.exists():
             os.replace(target, old)
+            moved = True
         os.replace(tmp, target)
-    except OSError as err:
-        raise OutputError(f"Cannot write the dataset folder {target} "
-                          f"({err.strerror or err}).") from None
+        moved = False
+    except (OSError, pa.ArrowException) as err:
+        if moved:  # put the earlier dataset back: never no folder, never half a folder
+            with contextlib.suppress(OSError):
+                os.replace(old, target)
+        text = getattr(err, "strerror", None) or str(err).splitlines()[0][:120]
+        raise OutputError(f"Cannot write the dataset folder {target} ({text}).") from None
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
-        shutil.rmtree(old, ignore_errors=True)
+        if target.is_dir():  # the old dataset is removed only once the new one is in place
+            shutil.rmtree(old, ignore_errors=True)
 
 
 def _partition_values(table: pa.Table) -> pa.Table:
