@@ -16,7 +16,7 @@ from hypothesis import HealthCheck, given
 from hypothesis import settings as settings_
 from hypothesis import strategies as st
 
-from dashboard import events, geodesy, importers, layers, settings, store
+from dashboard import columnar, events, geodesy, importers, layers, settings, store
 from dashboard.errors import ImportRejected
 
 DATA = Path(__file__).parent / "data"
@@ -439,6 +439,10 @@ def _export(ev: pd.DataFrame, fmt: str, folder: Path) -> bytes:
         return events.to_csv(ev).encode("utf-8")
     if fmt == "geojson":
         return events.to_geojson(ev).encode("utf-8")
+    if fmt == "parquet":
+        path = folder / f"e{len(list(folder.iterdir()))}.parquet"
+        columnar.write_geoparquet(ev, path)
+        return path.read_bytes()
     path = folder / f"e{len(list(folder.iterdir()))}.gpkg"
     store.write_gpkg(ev, path)
     return path.read_bytes()
@@ -459,11 +463,38 @@ def _assert_round_trip(ev: gpd.GeoDataFrame, fmt: str) -> None:
     assert back.events["sources"].tolist() == ev["sources"].tolist()
 
 
-@pytest.mark.parametrize("fmt", ["csv", "geojson"])
+@pytest.mark.parametrize("fmt", ["csv", "geojson", "parquet"])
 @settings_(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(ev=event_tables())
 def test_text_export_import_export_is_identical(fmt, ev):
+    """CSV, GeoJSON and GeoParquet: export → import → export gives the same bytes, and the
+    events read back equal those written."""
     _assert_round_trip(ev, fmt)
+
+
+def _dataset_files(folder: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*"))
+            if p.is_file()}
+
+
+@settings_(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(ev=event_tables())
+def test_partitioned_dataset_export_import_export_is_identical(ev):
+    """A folder partitioned by year: every file of the second export equals the first, and
+    the events read back equal those written (a folder lists rows partition by partition)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        first, second = Path(tmp) / "one", Path(tmp) / "two"
+        columnar.write_dataset(ev, first, partition_by="year")
+        back = importers.import_file(first)
+        assert back.rejected == [] and back.row_label == "row"
+        columnar.write_dataset(back.events, second, partition_by="year")
+        assert _dataset_files(second) == _dataset_files(first)
+        again = importers.import_file(second)
+
+    def key(frame: pd.DataFrame) -> pd.DataFrame:
+        return frame.sort_values("event_id_cnty", kind="stable").reset_index(drop=True)
+    assert events.to_geojson(key(back.events)) == events.to_geojson(key(ev))
+    assert events.to_geojson(again.events) == events.to_geojson(back.events)
 
 
 @settings_(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -516,3 +547,208 @@ def test_points_at_sea_may_lie_within_200_nautical_miles_of_their_country(tmp_pa
     assert len(res.events) == 1 and res.events["latitude"].iloc[0] == 13.0
     assert [r.row for r in res.rejected] == [3]
     assert "more than 370.4 km outside Yemen" in res.rejected[0].reason
+
+
+# ------------------------------------------------------------------------- GeoParquet, Parquet
+def _curated_parquet(path: Path) -> bytes:
+    columnar.write_geoparquet(events.load_curated_events(), path)
+    return path.read_bytes()
+
+
+def _bad_parquet(kind: str, tmp: Path) -> Path:
+    """A file or folder that is not a readable GeoParquet source, by kind."""
+    good = _curated_parquet(tmp / "good.parquet.src")
+    if kind == "truncated":
+        (tmp / "t.parquet").write_bytes(good[: len(good) // 2])
+        return tmp / "t.parquet"
+    if kind == "corrupt":
+        broken = bytearray(good)
+        broken[200:600] = b"\xff" * 400  # column data destroyed, footer intact
+        (tmp / "c.parquet").write_bytes(bytes(broken))
+        return tmp / "c.parquet"
+    if kind == "not_parquet":
+        (tmp / "n.parquet").write_text("date,lat,lon\n2024-01-16,26,63\n")
+        return tmp / "n.parquet"
+    if kind == "empty_file":
+        (tmp / "e.parquet").write_bytes(b"")
+        return tmp / "e.parquet"
+    folder = tmp / kind
+    folder.mkdir()
+    if kind == "mixed_folder":
+        (folder / "part-0.parquet").write_bytes(good)
+        (folder / "readme.txt").write_text("notes")
+    if kind == "not_a_dataset":
+        (folder / "misc").mkdir()
+        (folder / "misc" / "part-0.parquet").write_bytes(good)
+    if kind == "damaged_in_folder":
+        (folder / "year=2024").mkdir()
+        (folder / "year=2024" / "part-0.parquet").write_bytes(good[:-10])
+    return folder
+
+
+@pytest.mark.parametrize(("kind", "message"), [
+    ("truncated", "t.parquet is a damaged or truncated Parquet file"),
+    ("corrupt", "c.parquet cannot be read as Parquet"),
+    ("not_parquet", "n.parquet is not a Parquet file"),
+    ("empty_file", "The file is empty."),
+    ("empty_folder", "The folder empty_folder holds no .parquet files"),
+    ("mixed_folder", "holds 'readme.txt', which is not a .parquet file"),
+    ("not_a_dataset", "its subfolder 'misc' is not a partition such as year=2024"),
+    ("damaged_in_folder", "damaged_in_folder/year=2024/part-0.parquet is a damaged or trunc"),
+])
+def test_an_unreadable_parquet_file_or_folder_is_one_sentence(tmp_path, kind, message, capfd):
+    with pytest.raises(ImportRejected) as exc:
+        importers.import_file(_bad_parquet(kind, tmp_path))
+    text = str(exc.value)
+    assert message in text and "\n" not in text and len(text) < 200
+    assert capfd.readouterr().err == ""  # no library warning
+
+
+def test_parquet_bytes_that_are_not_parquet_are_refused_like_a_fake_geopackage():
+    with pytest.raises(ImportRejected, match=r"named \.parquet but is not a Parquet file"):
+        importers.import_bytes(b"date,lat,lon\n2024-01-16,26,63\n", "x.parquet")
+    with pytest.raises(ImportRejected, match="damaged or truncated"):
+        importers.import_bytes(b"PAR1" + b"\x00" * 40, "x.parquet")
+
+
+def test_a_dataset_folder_counts_all_its_files_against_the_size_limit(tmp_path, monkeypatch):
+    folder = tmp_path / "ds"
+    columnar.write_dataset(events.load_curated_events(), folder, partition_by="year")
+    sizes = [p.stat().st_size for p in folder.rglob("*.parquet")]
+    assert len(sizes) >= 2
+    monkeypatch.setattr(settings, "MAX_IMPORT_BYTES", sum(sizes) - 1)
+    with pytest.raises(ImportRejected, match=r"The dataset folder ds is .* the import limit is"):
+        importers.import_file(folder)
+    monkeypatch.setattr(settings, "MAX_IMPORT_BYTES", sum(sizes))
+    assert len(importers.import_file(folder).events) == len(events.load_curated_events())
+
+
+def test_parquet_file_bytes_and_folder_give_the_same_events(tmp_path):
+    curated = events.load_curated_events()
+    data = _curated_parquet(tmp_path / "c.parquet")
+    from_bytes = importers.import_bytes(data, "c.geoparquet").events
+    from_file = importers.import_file(tmp_path / "c.parquet").events
+    columnar.write_dataset(curated, tmp_path / "by_country", partition_by="country")
+    from_folder = importers.import_file(tmp_path / "by_country").events
+    assert events.to_geojson(from_bytes) == events.to_geojson(curated)
+    assert events.to_geojson(from_file) == events.to_geojson(curated)
+    ordered = from_folder.set_index("event_id_cnty").loc[curated["event_id_cnty"]]
+    assert events.to_geojson(ordered.reset_index()) == events.to_geojson(curated)
+
+
+def test_country_partitions_with_awkward_names_round_trip(tmp_path):
+    names = ["Côte d'Ivoire", "a/b", "x=y", "2024", "", "ایران", "100%", "  spaced "]
+    rows = [{"event_id_cnty": f"K{i}", "event_date": "2024-01-16", "latitude": 10.0 + i,
+             "longitude": 20.0, "country": f"Zz{name}" if i % 2 else name}
+            for i, name in enumerate(names)]
+    ev = events.normalise(pd.DataFrame(rows))
+    columnar.write_dataset(ev, tmp_path / "ds", partition_by="country")
+    back = importers.import_file(tmp_path / "ds")
+    assert back.rejected == []
+    got = back.events.set_index("event_id_cnty").loc[ev["event_id_cnty"]].reset_index()
+    assert got["country"].tolist() == ev["country"].tolist()
+    assert events.to_geojson(got) == events.to_geojson(ev)
+
+
+def _parquet_table(tmp: Path, name: str, table) -> Path:
+    import pyarrow.parquet as pq
+
+    pq.write_table(table, tmp / name)
+    return tmp / name
+
+
+def test_hostile_parquet_values_are_row_rejections_with_a_reason(tmp_path):
+    """Bad values inside a readable Parquet file reject their row with the same reasons as a
+    CSV file (one sentence, "row N:"), the other rows are imported."""
+    import datetime as dt
+
+    import pyarrow as pa
+
+    n = 9
+    table = pa.table({
+        "event_id_cnty": ["a", "b", "c", "d", "e", "f", "g", "h", "a"],
+        "event_date": pa.array([dt.datetime(2024, 1, 16)] * 5 + [dt.datetime(3000, 1, 1)]
+                               + [dt.datetime(2024, 1, 16)] * 3, pa.timestamp("us")),
+        "latitude": [26.5, 26.5, 26.5, 26.5, 26.5, 26.5, 95.0, 26.5, 26.5],
+        "longitude": [63.5] * n,
+        "notes": pa.array([b"ok", b"\xff\xfe bad", b"a\x00b", b"x", b"y", b"z", b"w", b"v",
+                           b"u"], pa.binary()),
+        "fatalities": [1.0, 1, 1, float("inf"), 1, 1, 1, -2, 1],
+        "sources": pa.array([["s"], ["t"], [], ["x\x00"], None, [], [], [], []],
+                            pa.list_(pa.string())),
+    })
+    res = importers.import_file(_parquet_table(tmp_path, "h.parquet", table))
+    assert res.events["event_id_cnty"].tolist() == ["a", "e"]
+    reasons = {r.row: r.reason for r in res.rejected}
+    assert "notes is not valid UTF-8 text" in reasons[2]
+    assert "notes contains a NUL character" in reasons[3]
+    assert "sources contains a NUL character" in reasons[4]
+    assert "outside the dates this tool can hold" in reasons[6]
+    assert "latitude 95 is outside -90..90" in reasons[7]
+    assert "fatalities '-2.0' is not a count of people" in reasons[8]
+    assert "event id 'a' repeats row 1" in reasons[9]
+    assert all(r.reason.startswith(f"row {r.row}: ") and "\n" not in r.reason
+               for r in res.rejected)
+
+
+def test_bad_geoparquet_geometries_are_row_rejections(tmp_path):
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    frame = gpd.GeoDataFrame(
+        {"event_date": ["2024-01-16"] * 4, "notes": ["pt", "line", "none", "wkb"]},
+        geometry=[shapely.Point(63.5, 26.5), shapely.LineString([(63, 26), (64, 27)]), None,
+                  shapely.Point(63.6, 26.6)], crs="EPSG:4326")
+    path = tmp_path / "g.parquet"
+    frame.to_parquet(path)
+    table = pq.read_table(path)
+    wkb = table.column("geometry").to_pylist()
+    wkb[3] = b"\x01\x01\x00\x00"  # cut short: not valid WKB
+    table = table.set_column(table.column_names.index("geometry"), "geometry",
+                             pa.array(wkb, pa.binary()))
+    pq.write_table(table, path)
+    res = importers.import_file(path)
+    assert res.events["notes"].tolist() == ["pt"]
+    reasons = {r.row: r.reason for r in res.rejected}
+    assert reasons == {2: "row 2: the geometry is a LineString, not a Point",
+                       3: "row 3: the geometry is empty",
+                       4: "row 4: the geometry is not valid WKB"}
+
+
+def test_plain_parquet_with_lat_lon_columns_reads_like_the_same_csv(tmp_path):
+    """No GeoParquet metadata: columns named as in a CSV header (any case) give the same
+    events and the same rejections (numbered by row instead of by line)."""
+    frame = pd.DataFrame({"Date": ["2024-01-16", "bad", "2024-01-17"],
+                          "LAT": ["26.5", "26.6", "26.7"], "lon": ["63.5", "63.6", "63.7"],
+                          "notes": ["one", "two", "=1+1"]})
+    frame.to_parquet(tmp_path / "p.parquet")
+    pq_res = importers.import_file(tmp_path / "p.parquet")
+    csv_res = importers.import_bytes(frame.to_csv(index=False).encode(), "p.csv")
+    assert events.to_geojson(pq_res.events) == events.to_geojson(csv_res.events)
+    assert [r.reason.replace("row 2", "line 3") for r in pq_res.rejected] == \
+        [r.reason for r in csv_res.rejected]
+    typed = pd.DataFrame({"event_date": pd.to_datetime(["2024-01-16"]), "y": [26.5],
+                          "x": [63.5], "fatalities": pd.array([3], "Int32")})
+    typed.to_parquet(tmp_path / "typed.parquet")
+    got = importers.import_file(tmp_path / "typed.parquet").events
+    assert got[["latitude", "longitude", "fatalities"]].iloc[0].tolist() == [26.5, 63.5, 3.0]
+    pd.DataFrame({"a": [1]}).to_parquet(tmp_path / "none.parquet")
+    with pytest.raises(ImportRejected, match="has no GeoParquet geometry and no latitude"):
+        importers.import_file(tmp_path / "none.parquet")
+
+
+def test_a_projected_geoparquet_is_transformed_like_a_geopackage(tmp_path, capfd):
+    lats, lons = [26.5, 27.25], [63.5, 62.75]
+    _points(lats, lons).to_crs("EPSG:32641").to_parquet(tmp_path / "utm.parquet")
+    res = importers.import_file(tmp_path / "utm.parquet")
+    assert res.rejected == []
+    np.testing.assert_allclose(res.events["latitude"], lats, atol=1e-9)
+    np.testing.assert_allclose(res.events["longitude"], lons, atol=1e-9)
+    _points(lats, lons).to_parquet(tmp_path / "arrow.parquet", geometry_encoding="geoarrow")
+    native = importers.import_file(tmp_path / "arrow.parquet").events
+    assert native["latitude"].tolist() == lats and native["longitude"].tolist() == lons
+    metres = _points(lats, lons).to_crs("EPSG:32641").set_crs(None, allow_override=True)
+    metres.to_parquet(tmp_path / "nocrs.parquet")
+    with pytest.raises(ImportRejected, match=r"nocrs\.parquet has no coordinate reference system"):
+        importers.import_file(tmp_path / "nocrs.parquet")
+    assert capfd.readouterr().err == ""
