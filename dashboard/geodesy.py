@@ -8,6 +8,7 @@ geometries are (lon, lat) as in GeoJSON. No Streamlit, no folium.
 
 from __future__ import annotations
 
+import functools
 import math
 from typing import Any
 
@@ -269,7 +270,7 @@ def nearest_on_geometry(lats: Any, lons: Any, geom: Any) -> pd.DataFrame:
     best_lat = np.full(n, np.nan)
     if others:
         body = others[0] if len(others) == 1 else shapely.GeometryCollection(others)
-        best_d, best_lon, best_lat = _nearest_on_lines(la, lo, body)
+        best_d, best_lon, best_lat = _lines_nearest(la, lo, body)
     if len(pts):
         d, plon, plat = _nearest_point(la, lo, pts)
         closer = d < best_d
@@ -284,6 +285,28 @@ def nearest_on_geometry(lats: Any, lons: Any, geom: Any) -> pd.DataFrame:
         inside = np.zeros(n, dtype=bool)
     return pd.DataFrame({"distance_m": best_d, "nearest_lat": best_lat,
                          "nearest_lon": best_lon, "inside": inside})
+
+
+def _lines_nearest(la: np.ndarray, lo: np.ndarray,
+                   geom: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Nearest point on the lines / polygon boundaries of ``geom``: the fast path
+    (:func:`_fast_on_lines`) for every point it certifies, the exact path
+    (:func:`_nearest_on_lines`) for the rest. Returns (distance_m, lon, lat)."""
+    lines = prepared_lines(geom)
+    n = len(la)
+    best_d = np.empty(n)
+    best_lon = np.empty(n)
+    best_lat = np.empty(n)
+    todo = np.ones(n, dtype=bool)
+    if not lines.polar:
+        for s in range(0, n, _FAST_CHUNK):
+            sl = slice(s, s + _FAST_CHUNK)
+            d, x, y, ok = _fast_on_lines(la[sl], lo[sl], lines)
+            best_d[sl], best_lon[sl], best_lat[sl], todo[sl] = d, x, y, ~ok
+    if todo.any():
+        d, x, y = _nearest_on_lines(la[todo], lo[todo], geom)
+        best_d[todo], best_lon[todo], best_lat[todo] = d, x, y
+    return best_d, best_lon, best_lat
 
 
 def _nearest_point(la: np.ndarray, lo: np.ndarray,
@@ -355,6 +378,328 @@ def _nearest_on_lines(la: np.ndarray, lo: np.ndarray,
     best_lon[cand_p[keep]] = nlon[keep]
     best_lat[cand_p[keep]] = nlat[keep]
     return best_d, best_lon, best_lat
+
+
+# ------------------------------------------------- nearest point on lines: the fast, exact path
+_FINE_STEP_M = 2000.0  # densified vertices ≤ 2 km apart on the geodesic: chord sagitta ≤ 8 cm
+_BRANCH = 8  # children per node of the segment hierarchy
+_KAPPA = 5e-17  # 1/m²: chord vs geodesic ranking slack is ≤ κ c² × separation (measured 3.6e-17)
+_FREE_SLACK_M = 0.3  # below this slack the chord-nearest segment is taken without a basin check
+_MAX_CANDIDATES = 64  # segments kept per point and level; more → the exact path
+_FAST_CHUNK = 16_384  # points per vectorised pass (bounds memory)
+_POLAR_LAT = 89.9  # points or vertices nearer a pole than this take the exact path
+_WGS84_A = GEOD.a
+_WGS84_B = GEOD.b
+_WGS84_E2 = GEOD.es
+_WGS84_EP2 = _WGS84_E2 / (1.0 - _WGS84_E2)
+
+
+def _ecef(lon: np.ndarray, lat: np.ndarray) -> np.ndarray:
+    """(lon, lat) degrees on the ellipsoid surface → ECEF metres, shape (n, 3)."""
+    lo, la = np.radians(lon), np.radians(lat)
+    sl, cl = np.sin(la), np.cos(la)
+    n = _WGS84_A / np.sqrt(1.0 - _WGS84_E2 * sl * sl)
+    return np.stack([n * cl * np.cos(lo), n * cl * np.sin(lo), n * (1.0 - _WGS84_E2) * sl],
+                    axis=-1)
+
+
+def _geodetic(xyz: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """ECEF metres (within metres of the surface) → (lon, lat) degrees; the point is moved
+    along the ellipsoid normal onto the surface (Bowring; error < 1e-9 m at these heights)."""
+    x, y, z = xyz[..., 0], xyz[..., 1], xyz[..., 2]
+    p = np.hypot(x, y)
+    th = np.arctan2(z * _WGS84_A, p * _WGS84_B)
+    st, ct = np.sin(th), np.cos(th)
+    lat = np.arctan2(z + _WGS84_EP2 * _WGS84_B * st ** 3, p - _WGS84_E2 * _WGS84_A * ct ** 3)
+    return np.degrees(np.arctan2(y, x)), np.degrees(lat)
+
+
+class _Lines:
+    """A line/boundary geometry prepared once for many distance queries.
+
+    Every segment is densified on its geodesic (``Geod.fwd``) to pieces ≤ ``_FINE_STEP_M``,
+    kept as ECEF chords (a piece's chord lies ≤ 8 cm under the surface). A hierarchy of
+    runs of consecutive pieces (each bounded by the chord of its ends plus a tube radius)
+    finds, per point, every piece whose chord distance can compete with the nearest.
+    """
+
+    def __init__(self, geom: Any) -> None:
+        a, b = _segments(geom)  # raises BadParameter when there is nothing to measure to
+        self.polar = bool(np.any(np.abs(np.concatenate([a[:, 1], b[:, 1]])) >= _POLAR_LAT))
+        # parts: maximal runs where one segment ends where the next starts
+        brk = np.flatnonzero(np.any(a[1:] != b[:-1], axis=1)) + 1
+        starts = np.r_[0, brk]
+        ends = np.r_[brk, len(a)]
+        az, _, seg_len = GEOD.inv(a[:, 0], a[:, 1], b[:, 0], b[:, 1])
+        az, seg_len = np.asarray(az, dtype=float), np.asarray(seg_len, dtype=float)
+        pieces = np.maximum(np.ceil(seg_len / _FINE_STEP_M).astype(int), 1)
+        rep = np.repeat(np.arange(len(a)), pieces)
+        k = np.arange(len(rep)) - np.repeat(np.cumsum(pieces) - pieces, pieces)
+        frac = k / pieces[rep]
+        lon, lat, _ = GEOD.fwd(a[rep, 0], a[rep, 1], az[rep], seg_len[rep] * frac)
+        lon, lat = np.asarray(lon, dtype=float), np.asarray(lat, dtype=float)
+        first = frac == 0  # the original vertices exactly, not as computed by fwd
+        lon[first], lat[first] = a[rep[first], 0], a[rep[first], 1]
+        offs = np.r_[0, np.cumsum(pieces)]
+        vlon, vlat, vseg, vpart = [], [], [], []
+        for p, (s, e) in enumerate(zip(starts, ends, strict=True)):
+            m = slice(offs[s], offs[e])
+            k = offs[e] - offs[s]
+            vlon += [lon[m], b[e - 1:e, 0]]
+            vlat += [lat[m], b[e - 1:e, 1]]
+            vseg += [np.ones(k, dtype=bool), np.zeros(1, dtype=bool)]
+            vpart += [np.full(k + 1, p)]
+        self.lonlat = np.column_stack([np.concatenate(vlon), np.concatenate(vlat)])
+        starts_seg = np.concatenate(vseg)  # vertex i starts a segment i → i + 1
+        self.seg = np.flatnonzero(starts_seg)  # start vertex of each fine segment
+        self.part = np.concatenate(vpart)[self.seg]
+        self.xyz = _ecef(self.lonlat[:, 0], self.lonlat[:, 1])
+        va, vb = self.xyz[self.seg], self.xyz[self.seg + 1]
+        self.a, self.ab = va, vb - va
+        self.ab2 = np.einsum("ij,ij->i", self.ab, self.ab)
+        fl = np.asarray(GEOD.inv(self.lonlat[self.seg, 0], self.lonlat[self.seg, 1],
+                                 self.lonlat[self.seg + 1, 0], self.lonlat[self.seg + 1, 1])[2],
+                        dtype=float)
+        self.length = fl
+        self.cum = np.cumsum(fl) - fl  # arc length at each segment's start (parts end to end)
+        nparts = int(self.part.max()) + 1
+        self.part_first = np.searchsorted(self.part, np.arange(nparts), side="left")
+        self.part_last = np.searchsorted(self.part, np.arange(nparts), side="right") - 1
+        chord = np.sqrt(self.ab2)
+        self.sag = float(np.max(chord) ** 2 / (8.0 * EARTH_RADIUS_M * 0.99)) if len(chord) else 0.0
+        centre = self.xyz.mean(axis=0)
+        self.diam = float(2.0 * np.max(np.linalg.norm(self.xyz - centre, axis=1)))
+        self.levels = self._hierarchy()
+        self.soa = _soa(self.a, self.ab)
+        for lv in self.levels:
+            lv["soa"] = _soa(lv["a"], lv["ab"])
+        # start the search at the finest level that still has few nodes
+        self.top = 0
+        while self.top + 1 < len(self.levels) and len(self.levels[self.top + 1]["lo"]) <= 16:
+            self.top += 1
+
+    def _hierarchy(self) -> list[dict[str, np.ndarray]]:
+        """Levels of runs, coarsest first. A node covers segments [lo, hi) of one part."""
+        lo = np.arange(len(self.seg))
+        hi = lo + 1
+        levels = []
+        while True:
+            # group consecutive nodes of the same part into runs of _BRANCH
+            part = self.part[lo]
+            newrun = np.r_[True, part[1:] != part[:-1]]
+            pos = np.arange(len(lo)) - np.maximum.accumulate(np.where(newrun, np.arange(len(lo)),
+                                                                      0))
+            start = newrun | (pos % _BRANCH == 0)
+            if start.all():
+                break
+            first = np.flatnonzero(start)
+            count = np.diff(np.r_[first, len(lo)])
+            nlo, nhi = lo[first], hi[first + count - 1]
+            axis_a = self.xyz[self.seg[nlo]]
+            axis_b = self.xyz[self.seg[nhi - 1] + 1]
+            tau = np.zeros(len(nlo))
+            # tube radius: every vertex of the run to the run's axis chord (exact for chords)
+            owner = np.repeat(np.arange(len(nlo)), nhi - nlo)
+            vid = self.seg[_ranges(nlo, nhi)]
+            d = _point_segment(self.xyz[vid], axis_a[owner], axis_b[owner] - axis_a[owner])[0]
+            np.maximum.at(tau, owner, d)
+            levels.append({"lo": nlo, "hi": nhi, "a": axis_a, "ab": axis_b - axis_a,
+                           "tau": tau * (1 + 1e-9) + 1e-6, "child0": first, "nchild": count})
+            lo, hi = nlo, nhi
+        return levels[::-1]
+
+
+def _ranges(lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
+    """Concatenation of arange(lo[i], hi[i]) over i, without a Python loop."""
+    size = hi - lo
+    return np.repeat(lo - np.cumsum(size) + size, size) + np.arange(int(size.sum()))
+
+
+def _point_segment(p: np.ndarray, a: np.ndarray,
+                   ab: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Euclidean distance from points ``p`` (n, 3) to segments a → a + ab (n, 3) and the
+    parameter 0..1 of the foot."""
+    return _pseg(p[:, 0], p[:, 1], p[:, 2], _soa(a, ab), slice(None))
+
+
+def _soa(a: np.ndarray, ab: np.ndarray) -> tuple[np.ndarray, ...]:
+    """Segments as separate component arrays: ax, ay, az, ux, uy, uz, 1/|ab|² (0 if empty)."""
+    ab2 = np.einsum("ij,ij->i", ab, ab)
+    inv = np.divide(1.0, ab2, out=np.zeros_like(ab2), where=ab2 > 0)
+    return (np.ascontiguousarray(a[:, 0]), np.ascontiguousarray(a[:, 1]),
+            np.ascontiguousarray(a[:, 2]), np.ascontiguousarray(ab[:, 0]),
+            np.ascontiguousarray(ab[:, 1]), np.ascontiguousarray(ab[:, 2]), inv)
+
+
+def _pseg(px: np.ndarray, py: np.ndarray, pz: np.ndarray, segs: tuple[np.ndarray, ...],
+          ids: Any) -> tuple[np.ndarray, np.ndarray]:
+    """Distance from points (px, py, pz) to segments ``segs[...][ids]`` and foot parameter."""
+    ax, ay, az, ux, uy, uz, inv = (v[ids] for v in segs)
+    dx, dy, dz = px - ax, py - ay, pz - az
+    t = (dx * ux + dy * uy + dz * uz) * inv
+    np.clip(t, 0.0, 1.0, out=t)
+    dx -= t * ux
+    dy -= t * uy
+    dz -= t * uz
+    return np.sqrt(dx * dx + dy * dy + dz * dz), t
+
+
+def _group_starts(pt: np.ndarray) -> np.ndarray:
+    """Start of each run of equal values in the sorted array ``pt``."""
+    return np.flatnonzero(np.r_[True, pt[1:] != pt[:-1]])
+
+
+def _shell(c: np.ndarray, lines: _Lines) -> np.ndarray:
+    """How much farther (chord metres) than the nearest a piece can be and still be
+    geodesically nearer: κ c² × the largest separation, plus both chords' sagitta."""
+    return _KAPPA * c * c * np.minimum(2.0 * c, lines.diam) + 2.0 * lines.sag + 1e-3
+
+
+def _chord_candidates(p: np.ndarray, lines: _Lines) -> tuple[np.ndarray, np.ndarray,
+                                                              np.ndarray, np.ndarray]:
+    """Pairs (point row, fine segment) that can hold each point's nearest point, sorted by
+    point: (pt, seg, chord distance, foot parameter). Branch and bound down the hierarchy:
+    a run is dropped when its lower bound (axis distance − tube) exceeds the best upper
+    bound (axis distance + tube) by more than the ranking slack (:func:`_shell`)."""
+    n = len(p)
+    levels = lines.levels
+    top = lines.top
+    width = len(levels[top]["lo"]) if top < len(levels) else len(lines.seg)
+    pt = np.repeat(np.arange(n), width)
+    ids = np.tile(np.arange(width), n)
+    px, py, pz = p[:, 0], p[:, 1], p[:, 2]
+    for depth in range(top, len(levels) + 1):
+        leaf = depth == len(levels)
+        if leaf:
+            d, t = _pseg(px[pt], py[pt], pz[pt], lines.soa, ids)
+            lb = ub = d
+        else:
+            lv = levels[depth]
+            d, t = _pseg(px[pt], py[pt], pz[pt], lv["soa"], ids)
+            tau = lv["tau"][ids]
+            lb, ub = d - tau, d + tau
+        starts = _group_starts(pt)
+        best = np.minimum.reduceat(ub, starts)
+        limit = best + _shell(best, lines)
+        keep = lb <= np.repeat(limit, np.diff(np.r_[starts, len(pt)]))
+        pt, ids = pt[keep], ids[keep]
+        if leaf:
+            return pt, ids, d[keep], t[keep]
+        nchild = lv["nchild"][ids]
+        child = _ranges(lv["child0"][ids], lv["child0"][ids] + nchild)
+        pt = np.repeat(pt, nchild)
+        ids = child
+    raise AssertionError("unreachable")
+
+
+def _one_basin(pt: np.ndarray, seg: np.ndarray, d: np.ndarray, c: np.ndarray,
+               p: np.ndarray, lines: _Lines) -> np.ndarray:
+    """Per point row of ``c``: True when its candidate segments within the ranking slack of
+    the nearest chord distance ``c`` are consecutive pieces of one part along which the
+    chord distance falls then rises (one basin, so the geodesic nearest point is in the
+    chord-nearest point's basin). Rows without pairs are True."""
+    ok = np.ones(len(c), dtype=bool)
+    comp = d <= (c + _shell(c, lines))[pt]
+    pt, seg, d = pt[comp], seg[comp], d[comp]
+    if not len(pt):
+        return ok
+    order = np.lexsort((seg, pt))
+    pt, seg, d = pt[order], seg[order], d[order]
+    starts = _group_starts(pt)
+    count = np.diff(np.r_[starts, len(pt)])
+    first = seg[starts]
+    last = seg[starts + count - 1]
+    good = (last - first + 1 == count) & (lines.part[first] == lines.part[last])
+    # the chord distance falls then rises along d_0, v_1, d_1, v_2, …: d_k the piece's
+    # minimum, v_k the vertex it shares with the next piece
+    vend = np.linalg.norm(p[pt] - (lines.a[seg] + lines.ab[seg]), axis=1)
+    seq = np.column_stack([d, vend]).ravel()
+    lab = np.repeat(pt, 2)
+    keep = np.ones(len(seq), dtype=bool)
+    keep[2 * (starts + count - 1) + 1] = False  # no vertex after a group's last piece
+    seq, lab = seq[keep], lab[keep]
+    same = lab[1:] == lab[:-1]
+    diff = np.diff(seq)
+    idx = np.arange(len(diff))
+    big = len(seq) + 1
+    rise = np.where(same & (diff > 1e-7), idx, big)
+    fall = np.where(same & (diff < -1e-7), idx, -1)
+    gs = _group_starts(lab)
+    # a group's diffs sit at positions gs[g] .. gs[g+1]-2; reduceat over gs (the last
+    # diff position of a group belongs to the next group's boundary and is masked by same)
+    first_rise = np.minimum.reduceat(np.r_[rise, big], gs)
+    last_fall = np.maximum.reduceat(np.r_[fall, -1], gs)
+    good &= last_fall < first_rise
+    ok[pt[starts]] = good
+    return ok
+
+
+def _fast_on_lines(la: np.ndarray, lo: np.ndarray,
+                   lines: _Lines) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """(distance_m, lon, lat, certified) for each point; uncertified rows are to be measured
+    by the exact path. Chord search for the basin, then one exact along-track step on the
+    ellipsoid; two ``Geod.inv`` per point."""
+    p = _ecef(lo, la)
+    pt, seg, d, t = _chord_candidates(p, lines)
+    order = np.lexsort((d, pt))
+    first = order[_group_starts(pt[order])]  # every point has at least one candidate
+    c, j, t0 = d[first], seg[first], t[first]
+    certified = np.abs(la) < _POLAR_LAT
+    hard = _shell(c, lines) > _FREE_SLACK_M
+    if hard.any():
+        rows = np.flatnonzero(hard)
+        sel = hard[pt]
+        remap = np.cumsum(hard) - 1
+        certified[rows] &= _one_basin(remap[pt[sel]], seg[sel], d[sel], c[rows], p[rows],
+                                      lines)
+    lon0, lat0 = _on_segment(lines, j, t0)
+    az, _, d0 = GEOD.inv(lon0, lat0, lo, la)
+    d0 = np.asarray(d0, dtype=float)
+    # the segment's heading at the foot, from its chord in the local east/north frame
+    rl, rp = np.radians(lon0), np.radians(lat0)
+    u = lines.ab[j]
+    east = -np.sin(rl) * u[:, 0] + np.cos(rl) * u[:, 1]
+    north = (-np.sin(rp) * np.cos(rl) * u[:, 0] - np.sin(rp) * np.sin(rl) * u[:, 1]
+             + np.cos(rp) * u[:, 2])
+    heading = np.arctan2(east, north)
+    alpha = np.radians(np.asarray(az, dtype=float)) - heading
+    ang = np.minimum(d0 / EARTH_RADIUS_M, 1.5)
+    step = EARTH_RADIUS_M * np.arctan(np.tan(ang) * np.cos(alpha))
+    part = lines.part[j]
+    s = lines.cum[j] + t0 * lines.length[j] + step
+    s = np.clip(s, lines.cum[lines.part_first[part]],
+                lines.cum[lines.part_last[part]] + lines.length[lines.part_last[part]])
+    j1 = np.clip(np.searchsorted(lines.cum, s, side="right") - 1, lines.part_first[part],
+                 lines.part_last[part])
+    with np.errstate(invalid="ignore", divide="ignore"):
+        t1 = np.clip(np.nan_to_num((s - lines.cum[j1]) / lines.length[j1]), 0.0, 1.0)
+    lon1, lat1 = _on_segment(lines, j1, t1)
+    d1 = np.asarray(GEOD.inv(lo, la, lon1, lat1)[2], dtype=float)
+    better = d1 < d0
+    return (np.where(better, d1, d0), np.where(better, lon1, lon0),
+            np.where(better, lat1, lat0), certified)
+
+
+def _on_segment(lines: _Lines, j: np.ndarray, t: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(lon, lat) of the point at parameter t of fine segment j, on the surface (the chord
+    point moved along the normal; on the geodesic within micrometres); vertices exact."""
+    xyz = lines.a[j] + t[:, None] * lines.ab[j]
+    lon, lat = _geodetic(xyz)
+    at_a, at_b = t <= 0.0, t >= 1.0
+    va, vb = lines.seg[j], lines.seg[j] + 1
+    lon = np.where(at_a, lines.lonlat[va, 0], np.where(at_b, lines.lonlat[vb, 0], lon))
+    lat = np.where(at_a, lines.lonlat[va, 1], np.where(at_b, lines.lonlat[vb, 1], lat))
+    return lon, lat
+
+
+@functools.lru_cache(maxsize=16)
+def _prepared(wkb: bytes) -> _Lines:
+    return _Lines(shapely.from_wkb(wkb))
+
+
+def prepared_lines(geom: Any) -> _Lines:
+    """The prepared structure of a line/boundary geometry, cached by its WKB."""
+    return _prepared(shapely.to_wkb(geom))
 
 
 # ------------------------------------------------------------------------ geodesic buffers
