@@ -24,6 +24,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 import pyarrow.dataset as pads
 import pyarrow.parquet as pq
@@ -114,6 +115,42 @@ def _foreign_entry(folder: Path) -> Path | None:
     return None
 
 
+#: Folder name part of a missing partition value (as Hive and pyarrow write it).
+HIVE_NULL = "__HIVE_DEFAULT_PARTITION__"
+
+
+def partition_folder(key: str, value: object) -> str:
+    """``key=value`` with the value percent-encoded (any text, ``/`` and ``=`` included),
+    as pyarrow's hive partitioning reads it back."""
+    from urllib.parse import quote
+
+    if value is None:
+        return f"{key}={HIVE_NULL}"
+    return f"{key}={quote(str(value), safe='')}"
+
+
+def _write_partitions(table: pa.Table, folder: Path, key: str) -> None:
+    """One ``key=value/part-0.parquet`` per distinct value (rows in their order; the key
+    column is in the folder name only). Written by pyarrow's Parquet writer in this thread,
+    not by its dataset writer, whose worker threads can abort the process at exit
+    (apache/arrow#36980)."""
+    codes = pc.dictionary_encode(table.column(key).combine_chunks())
+    idx = codes.indices.to_numpy(zero_copy_only=False) if codes.null_count == 0 else \
+        codes.indices.fill_null(-1).to_numpy(zero_copy_only=False)
+    order = np.argsort(idx, kind="stable")
+    starts = np.flatnonzero(np.r_[True, idx[order][1:] != idx[order][:-1]]) if len(idx) \
+        else np.array([], int)
+    ends = np.r_[starts[1:], len(idx)]
+    rest = table.drop_columns([key])
+    labels = codes.dictionary.to_pylist()
+    for a, b in zip(starts, ends, strict=True):
+        code = int(idx[order[a]])
+        sub = folder / partition_folder(key, labels[code] if code >= 0 else None)
+        sub.mkdir()
+        pq.write_table(rest.take(pa.array(order[a:b])), sub / "part-0.parquet",
+                       row_group_size=ROW_GROUP_ROWS, compression="zstd")
+
+
 def write_dataset(gdf: pd.DataFrame, folder: str | os.PathLike[str], *,
                   partition_by: str = "year") -> None:
     """Write events to a folder of GeoParquet files partitioned by ``year`` or ``country``
@@ -149,10 +186,8 @@ def write_dataset(gdf: pd.DataFrame, folder: str | os.PathLike[str], *,
     old = parent / f".dash-old-{os.getpid()}-{secrets.token_hex(4)}"
     moved = False
     try:
-        pads.write_dataset(table, tmp, format="parquet", partitioning=[partition_by],
-                           partitioning_flavor="hive", basename_template="part-{i}.parquet",
-                           max_rows_per_group=ROW_GROUP_ROWS, existing_data_behavior="error")
-        tmp.mkdir(exist_ok=True)  # no rows: an empty dataset folder
+        tmp.mkdir()
+        _write_partitions(table, tmp, partition_by)
         if target.exists():
             os.replace(target, old)
             moved = True

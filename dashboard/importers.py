@@ -1103,9 +1103,6 @@ def _geo_meta(schema: Any, shown: str) -> dict[str, Any] | None:
     except (ValueError, KeyError, TypeError, RecursionError):
         raise ImportRejected(f"{shown} has GeoParquet metadata that cannot be read (no "
                              "valid primary geometry column).") from None
-    if primary not in schema.names:
-        raise ImportRejected(f"{shown} names the geometry column {_one_line(primary, 40)!r} "
-                             "in its GeoParquet metadata but has no such column.")
     return {"primary": primary, "encoding": str(column.get("encoding", "WKB")),
             "crs": column.get("crs", "OGC:CRS84"), "has_crs": "crs" in column}
 
@@ -1213,30 +1210,59 @@ def _arrow_to_raw(table: Any, shown: str) -> tuple[pd.DataFrame, np.ndarray]:
     return pd.DataFrame(out, index=pd.RangeIndex(n)), reasons
 
 
+def _parquet_tables(files: list[Path], base: Path | None, shown: str) -> tuple[Any, Any]:
+    """One Arrow table of all ``files`` (in order) and the first file's schema (with its
+    GeoParquet metadata). Hive partition values from the folder names (``year=2024``,
+    percent-encoded; ``__HIVE_DEFAULT_PARTITION__`` is missing) become text columns. Each
+    file is read by pyarrow's Parquet reader, not its dataset scanner (whose threads can
+    abort the process at exit, apache/arrow#34314)."""
+    from urllib.parse import unquote
+
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    tables = []
+    schema = None
+    for f in files:
+        name = shown if base is None else f"{shown}/{f.relative_to(base)}"
+        try:
+            pf = pq.ParquetFile(f)
+            table = pf.read()
+        except (pa.ArrowException, OSError, ValueError, TypeError, IndexError) as err:
+            raise ImportRejected(f"{name} cannot be read as Parquet "
+                                 f"({_parquet_sentence(err)}).") from None
+        schema = pf.schema_arrow if schema is None else schema
+        if base is not None:
+            for part in f.relative_to(base).parts[:-1]:
+                key, _, value = part.partition("=")
+                if key in table.column_names:
+                    continue
+                text = None if value == "__HIVE_DEFAULT_PARTITION__" else unquote(value)
+                table = table.append_column(key, pa.repeat(pa.scalar(text, pa.string()),
+                                                           table.num_rows))
+        tables.append(table.replace_schema_metadata(None))
+    try:
+        table = pa.concat_tables(tables, promote_options="permissive") if len(tables) > 1 \
+            else tables[0]
+    except (pa.ArrowException, ValueError, TypeError) as err:
+        raise ImportRejected(f"The files of {shown} do not have the same columns "
+                             f"({_parquet_sentence(err)}).") from None
+    return table, schema
+
+
 def _read_parquet(files: list[Path], base: Path | None, shown: str) -> ImportResult:
     """Events from one Parquet file (``base`` None) or the files of a hive-partitioned
     dataset folder ``base``. GeoParquet geometry (WKB points, any CRS: transformed to
     longitude/latitude) gives the coordinates; a plain Parquet table needs latitude/longitude
     columns like a CSV file. Rows are numbered from 1 in file order."""
-    import pyarrow as pa
-    import pyarrow.dataset as pads
-
     for f in files:
         _check_parquet_file(f, shown if base is None else f"{shown}/{f.relative_to(base)}")
-    try:
-        if base is None:
-            ds = pads.dataset(str(files[0]), format="parquet")
-        else:
-            ds = pads.dataset([str(f) for f in files], format="parquet",
-                              partitioning=pads.HivePartitioning.discover(infer_dictionary=True),
-                              partition_base_dir=str(base))
-        geo = _geo_meta(ds.schema, shown)
-        table = ds.to_table()
-    except ImportRejected:
-        raise
-    except (pa.ArrowException, OSError, ValueError, TypeError) as err:
-        raise ImportRejected(f"{shown} cannot be read as Parquet "
-                             f"({_parquet_sentence(err)}).") from None
+    table, schema = _parquet_tables(files, base, shown)
+    geo = _geo_meta(schema, shown)
+    if geo is not None and geo["primary"] not in table.column_names:
+        raise ImportRejected(f"{shown} names the geometry column "
+                             f"{_one_line(geo['primary'], 40)!r} in its GeoParquet metadata "
+                             "but has no such column.")
     n = table.num_rows
     nums = np.arange(1, n + 1)
     if geo is None:

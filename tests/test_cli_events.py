@@ -77,7 +77,7 @@ def test_unreadable_file_is_one_line_exit_2_and_nothing_written(tmp_path, name):
     assert not store.exists()
 
 
-@pytest.mark.parametrize("fmt", ["geojson", "csv", "gpkg"])
+@pytest.mark.parametrize("fmt", ["geojson", "csv", "gpkg", "parquet"])
 def test_export_import_round_trip_loses_nothing(tmp_path, fmt):
     s1, s2 = tmp_path / "a.gpkg", tmp_path / "b.gpkg"
     run("import", str(CURATED), store=s1)
@@ -222,3 +222,114 @@ def test_import_through_a_symlinked_store(tmp_path):
     link.symlink_to(target)
     assert run("import", str(DATA / "acled_export.csv"), store=link).returncode == 0
     assert link.is_symlink() and len(EventStore(target).read()) == 3
+
+
+# ----------------------------------------------------------------------------- GeoParquet
+def _tree(folder: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*"))
+            if p.is_file()}
+
+
+def test_parquet_export_is_inferred_from_the_name_and_round_trips_byte_for_byte(tmp_path):
+    """No --format: a .parquet output is GeoParquet; export → import → export is identical."""
+    import pyarrow.parquet as pq
+
+    s1, s2 = tmp_path / "a.gpkg", tmp_path / "b.gpkg"
+    run("import", str(CURATED), store=s1)
+    run("import", str(DATA / "acled_export.csv"), store=s1)
+    first = tmp_path / "one.parquet"
+    proc = run("export", "--output", str(first), store=s1)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.startswith(f"{_curated()[0] + 3} events exported as parquet")
+    assert b"geo" in pq.read_schema(first).metadata
+    assert run("import", str(first), store=s2).returncode == 0
+    second = tmp_path / "two.geoparquet"
+    assert run("export", "--output", str(second), store=s2).returncode == 0
+    assert second.read_bytes() == first.read_bytes()
+
+
+@pytest.mark.parametrize("key", ["year", "country"])
+def test_partitioned_export_is_a_dataset_folder_that_imports_back(tmp_path, key):
+    s1, s2 = tmp_path / "a.gpkg", tmp_path / "b.gpkg"
+    run("import", str(CURATED), store=s1)
+    run("import", str(DATA / "acled_export.csv"), store=s1)
+    folder = tmp_path / "ds"
+    proc = run("export", "--partition-by", key, "--output", str(folder), store=s1)
+    assert proc.returncode == 0, proc.stderr
+    assert f"exported as parquet partitioned by {key}" in proc.stdout
+    parts = sorted(p.name for p in folder.iterdir())
+    assert len(parts) >= 2 and all(p.startswith(f"{key}=") for p in parts)
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".dash-")]
+    imp = run("import", str(folder), store=s2)
+    assert imp.returncode == 0, imp.stderr
+    again = tmp_path / "again"
+    assert run("export", "--format", "parquet", "--partition-by", key, "--output", str(again),
+               store=s2).returncode == 0
+    assert _tree(again) == _tree(folder)
+    a, b = tmp_path / "a.geojson", tmp_path / "b.geojson"
+    run("export", "--output", str(a), store=s1)
+    run("export", "--output", str(b), store=s2)
+    features = {f["properties"]["event_id_cnty"]: f for f in json.loads(a.read_text())["features"]}
+    assert features == {f["properties"]["event_id_cnty"]: f
+                        for f in json.loads(b.read_text())["features"]}
+
+
+def test_a_partitioned_export_replaces_an_earlier_dataset_but_never_a_foreign_folder(tmp_path):
+    """Like an output file, an earlier export is replaced whole; a folder holding anything
+    else is refused with one sentence (exit 2) and left as it was."""
+    store = tmp_path / "s.gpkg"
+    run("import", str(CURATED), store=store)
+    folder = tmp_path / "ds"
+    assert run("export", "--partition-by", "country", "--output", str(folder),
+               store=store).returncode == 0
+    assert run("export", "--partition-by", "year", "--output", str(folder),
+               store=store).returncode == 0
+    assert {p.name.split("=")[0] for p in folder.iterdir()} == {"year"}
+    mine = tmp_path / "mine"
+    mine.mkdir()
+    (mine / "thesis.docx").write_bytes(b"precious")
+    proc = run("export", "--partition-by", "year", "--output", str(mine), store=store)
+    assert proc.returncode == 2 and len(proc.stderr.splitlines()) == 1
+    assert "thesis.docx" in proc.stderr and "nothing was written" in proc.stderr
+    assert _tree(mine) == {"thesis.docx": b"precious"}
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["--output", "out.txt"], "Cannot tell the format from the output name"),
+    (["--format", "csv", "--partition-by", "year", "--output", "x"], "does not go with"),
+    (["--format", "parquet", "--output", "-"], "GeoParquet cannot be written to standard"),
+    (["--partition-by", "actor1", "--output", "x"], "invalid choice"),
+])
+def test_export_argument_problems_are_one_line_exit_2(tmp_path, args, message):
+    proc = run("export", *[a if a in ("-",) or a.startswith("--") or a in (
+        "csv", "parquet", "year", "actor1") else str(tmp_path / a) for a in args],
+               store=tmp_path / "s.gpkg")
+    assert proc.returncode == 2 and message in proc.stderr, proc.stderr
+    assert "Traceback" not in proc.stderr
+    assert not [p for p in tmp_path.iterdir() if p.name != "s.gpkg"]
+
+
+@pytest.mark.parametrize("kind", ["truncated", "empty_folder", "foreign_folder", "no_dataset"])
+def test_a_bad_parquet_file_or_folder_is_one_line_exit_2_and_the_store_untouched(tmp_path,
+                                                                                 kind):
+    store = tmp_path / "s.gpkg"
+    run("import", str(DATA / "acled_export.csv"), store=store)
+    before = store.read_bytes()
+    good = tmp_path / "good.parquet"
+    assert run("export", "--output", str(good), store=store).returncode == 0
+    target = tmp_path / kind
+    if kind == "truncated":
+        target = tmp_path / "cut.parquet"
+        target.write_bytes(good.read_bytes()[:-100])
+    else:
+        target.mkdir()
+        if kind == "foreign_folder":
+            (target / "part-0.parquet").write_bytes(good.read_bytes())
+            (target / "events.csv").write_text("date,lat,lon\n")
+        if kind == "no_dataset":
+            (target / "misc").mkdir()
+            (target / "misc" / "part-0.parquet").write_bytes(good.read_bytes())
+    proc = run("import", str(target), store=store)
+    assert proc.returncode == 2, proc.stderr
+    assert len(proc.stderr.splitlines()) == 1 and proc.stderr.startswith("error: ")
+    assert store.read_bytes() == before
