@@ -103,6 +103,14 @@ def write_geoparquet(gdf: pd.DataFrame, path: str | os.PathLike[str], *,
                        compression="zstd")
 
 
+def geoparquet_bytes(gdf: pd.DataFrame, *, row_group_rows: int = ROW_GROUP_ROWS) -> bytes:
+    """The GeoParquet file :func:`write_geoparquet` writes, as bytes (for a download)."""
+    sink = pa.BufferOutputStream()
+    pq.write_table(_geo_table(gdf), sink, row_group_size=max(1, int(row_group_rows)),
+                   compression="zstd")
+    return sink.getvalue().to_pybytes()
+
+
 def _foreign_entry(folder: Path) -> Path | None:
     """The first entry of ``folder`` that a GeoParquet dataset would not hold (a file that is
     not Parquet, a subfolder that is not a ``key=value`` partition), or None."""

@@ -27,9 +27,9 @@ def upload_section() -> None:
     from dashboard import importers
 
     st.file_uploader(
-        f"Upload events (ACLED CSV, CSV with lat/lon, GeoJSON or GeoPackage; up to "
-        f"{MAX_IMPORT_MB:g} MB)",
-        type=["csv", "geojson", "json", "gpkg"], key="upload",
+        f"Upload events (ACLED CSV, CSV with lat/lon, GeoJSON, GeoPackage or GeoParquet; up "
+        f"to {MAX_IMPORT_MB:g} MB)",
+        type=["csv", "geojson", "json", "gpkg", "parquet", "geoparquet"], key="upload",
         help="Valid rows are added to the event store (the same file as the CLI's); rows "
              "that fail validation are listed with the reason.",
     )
@@ -115,13 +115,13 @@ def batches_section() -> None:
 def download_section(view_events: gpd.GeoDataFrame, specs: Sequence[dict],
                      view: tuple[tuple[float, float], int],
                      picture: dict | None = None) -> None:
-    """Download the events shown (GeoJSON, CSV), the current map as offline HTML and as a
-    picture for publication (PNG/SVG/PDF from staticmap.render_map: same events, dates,
+    """Download the events shown (GeoJSON, CSV, GeoParquet), the current map as offline HTML
+    and as a picture for publication (PNG/SVG/PDF from staticmap.render_map: same events, dates,
     layers and view). ``picture`` holds render_map's start, end, layers and discs.
 
     The files are generated only when a button is clicked (deferred callables).
     """
-    from dashboard import events
+    from dashboard import columnar, events
 
     shown = view_events.drop(columns=["_origin", "batch_id"], errors="ignore")
     specs = list(specs)
@@ -136,6 +136,10 @@ def download_section(view_events: gpd.GeoDataFrame, specs: Sequence[dict],
     st.download_button("Download shown events (CSV)", key="dl_csv",
                        data=lambda: events.to_csv(shown), file_name="events.csv",
                        mime="text/csv", width="stretch", on_click="ignore")
+    st.download_button("Download shown events (GeoParquet)", key="dl_parquet",
+                       data=lambda: columnar.geoparquet_bytes(shown), file_name="events.parquet",
+                       mime="application/vnd.apache.parquet", width="stretch",
+                       on_click="ignore")
     st.download_button("Download this map (HTML, works offline)", key="dl_html",
                        data=map_html, file_name="iran-pakistan-map.html", mime="text/html",
                        width="stretch", on_click="ignore")
