@@ -295,23 +295,17 @@ def nearest_on_geometry(lats: Any, lons: Any, geom: Any) -> pd.DataFrame:
 
 def _lines_nearest(la: np.ndarray, lo: np.ndarray,
                    geom: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Nearest point on the lines / polygon boundaries of ``geom``: the fast path
-    (:func:`_fast_on_lines`) for every point it certifies, the exact path
-    (:func:`_nearest_on_lines`) for the rest. Returns (distance_m, lon, lat)."""
+    """Nearest point on the lines / polygon boundaries of ``geom`` by :func:`_fast_on_lines`
+    (which measures the points it cannot certify by its exact path), in chunks of points.
+    Returns (distance_m, lon, lat)."""
     lines = prepared_lines(geom)
     n = len(la)
     best_d = np.empty(n)
     best_lon = np.empty(n)
     best_lat = np.empty(n)
-    todo = np.ones(n, dtype=bool)
-    if not lines.polar:
-        for s in range(0, n, _FAST_CHUNK):
-            sl = slice(s, s + _FAST_CHUNK)
-            d, x, y, ok = _fast_on_lines(la[sl], lo[sl], lines)
-            best_d[sl], best_lon[sl], best_lat[sl], todo[sl] = d, x, y, ~ok
-    if todo.any():
-        d, x, y = _nearest_on_lines(la[todo], lo[todo], geom)
-        best_d[todo], best_lon[todo], best_lat[todo] = d, x, y
+    for s in range(0, n, _FAST_CHUNK):
+        sl = slice(s, s + _FAST_CHUNK)
+        best_d[sl], best_lon[sl], best_lat[sl], _ = _fast_on_lines(la[sl], lo[sl], lines)
     return best_d, best_lon, best_lat
 
 
@@ -640,9 +634,14 @@ def _one_basin(pt: np.ndarray, seg: np.ndarray, d: np.ndarray, c: np.ndarray,
 
 def _fast_on_lines(la: np.ndarray, lo: np.ndarray,
                    lines: _Lines) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """(distance_m, lon, lat, certified) for each point; uncertified rows are to be measured
-    by the exact path. Chord search for the basin, then one exact along-track step on the
-    ellipsoid; two ``Geod.inv`` per point."""
+    """(distance_m, lon, lat, certified) for each point.
+
+    A chord search (:func:`_chord_candidates`) finds the segment nearest in ECEF; when the
+    ranking slack between chord and geodesic distance is small, or the competing segments
+    form one basin (:func:`_one_basin`), the point is certified: one ``Geod.inv`` from the
+    chord foot gives the distance and the azimuth, and one along-track step on the ellipsoid
+    moves the foot to the geodesic nearest point. Other points (``certified`` False) are
+    measured by :func:`_exact_on_candidates`."""
     p = _ecef(lo, la)
     pt, seg, d, t = _chord_candidates(p, lines)  # sorted by point, then by segment
     starts = _group_starts(pt)  # every point has at least one candidate
@@ -650,7 +649,7 @@ def _fast_on_lines(la: np.ndarray, lo: np.ndarray,
     at_min = np.flatnonzero(d == np.repeat(c, np.diff(np.r_[starts, len(pt)])))
     first = at_min[_group_starts(pt[at_min])]
     j, t0 = seg[first], t[first]
-    certified = np.abs(la) < _POLAR_LAT
+    certified = (np.abs(la) < _POLAR_LAT) & (not lines.polar)
     hard = _shell(c, lines) > _FREE_SLACK_M
     if hard.any():
         rows = np.flatnonzero(hard)
@@ -721,7 +720,30 @@ def _fast_on_lines(la: np.ndarray, lo: np.ndarray,
         closer = d2 < d1[k]
         k = k[closer]
         d1[k], lon1[k], lat1[k] = d2[closer], lon2[closer], lat2[closer]
+    if not certified.all():
+        rows = np.flatnonzero(~certified)
+        sel = ~certified[pt]
+        remap = np.cumsum(~certified) - 1
+        d1[rows], lon1[rows], lat1[rows] = _exact_on_candidates(
+            la[rows], lo[rows], remap[pt[sel]], seg[sel], d[sel], t[sel], c[rows], lines)
     return d1, lon1, lat1, certified
+
+
+def _exact_on_candidates(la: np.ndarray, lo: np.ndarray, pt: np.ndarray, seg: np.ndarray,
+                         d: np.ndarray, t: np.ndarray, c: np.ndarray,
+                         lines: _Lines) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The exact path: every candidate segment whose chord distance is within the ranking
+    slack of the nearest (so the geodesic nearest point is among them) is measured by the
+    iterative geodesic refinement (:func:`_refine`); the nearest wins. (distance_m, lon, lat)
+    per point row of ``la``."""
+    keep = d <= (c + _shell(c, lines))[pt]
+    pt, seg, t = pt[keep], seg[keep], t[keep]
+    va, vb = lines.seg[seg], lines.seg[seg] + 1
+    dist, lon, lat = _refine(lo[pt], la[pt], lines.lonlat[va, 0], lines.lonlat[va, 1],
+                             lines.lonlat[vb, 0], lines.lonlat[vb, 1], t)
+    order = np.lexsort((dist, pt))
+    first = order[_group_starts(pt[order])]
+    return dist[first], lon[first], lat[first]
 
 
 def _east_north(lon: np.ndarray, lat: np.ndarray) -> tuple[np.ndarray, ...]:
