@@ -471,8 +471,11 @@ class _Lines:
         self.diam = float(2.0 * np.max(np.linalg.norm(self.xyz - centre, axis=1)))
         self.levels = self._hierarchy()
         self.soa = _soa(self.a, self.ab)
+        # the coarse levels only prune: float32 about the centre, tubes widened to cover
+        # its rounding (≤ 2 m at 13,000 km from the centre)
+        self.origin = centre
         for lv in self.levels:
-            lv["soa"] = _soa(lv["a"], lv["ab"], lv["tau"])
+            lv["soa"] = _soa(lv["a"] - centre, lv["ab"], lv["tau"] + 8.0).astype(np.float32)
         # start the search at the finest level that still has few nodes
         self.top = 0
         while self.top + 1 < len(self.levels) and len(self.levels[self.top + 1]["lo"]) <= 16:
@@ -568,17 +571,18 @@ def _chord_candidates(p: np.ndarray, lines: _Lines) -> tuple[np.ndarray, np.ndar
     pt = np.repeat(np.arange(n), width)
     ids = np.tile(np.arange(width), n)
     pt3 = np.ascontiguousarray(p.T)
+    pt32 = (pt3 - lines.origin[:, None]).astype(np.float32)
     for depth in range(top, len(levels) + 1):
         leaf = depth == len(levels)
         segs = np.take(lines.soa if leaf else levels[depth]["soa"], ids, axis=1)
-        d, t = _pseg(np.take(pt3, pt, axis=1), segs)
+        d, t = _pseg(np.take(pt3 if leaf else pt32, pt, axis=1), segs)
         if leaf:
             lb = ub = d
         else:
             lv = levels[depth]
             lb, ub = d - segs[7], d + segs[7]
         starts = _group_starts(pt)
-        best = np.minimum.reduceat(ub, starts)
+        best = np.minimum.reduceat(ub, starts).astype(float)
         limit = best + _shell(best, lines)
         keep = lb <= np.repeat(limit, np.diff(np.r_[starts, len(pt)]))
         pt, ids = pt[keep], ids[keep]
