@@ -11,6 +11,8 @@ from __future__ import annotations
 import argparse
 import contextlib
 import csv
+import io
+import itertools
 import json
 import sys
 from collections.abc import Iterator
@@ -198,8 +200,65 @@ def _open_input(path: str) -> Iterator[IO[str]]:
         yield fh
 
 
+def _plain_lines(block: list[str]) -> list[str] | None:
+    """The rows of a block of raw lines when plain splitting on commas reads them exactly as
+    the csv module does (no quote, carriage return, NUL or blank line), without line ends;
+    None otherwise."""
+    text = "".join(block)
+    if '"' in text or "\r" in text or "\0" in text:
+        return None
+    if text.endswith("\n"):
+        text = text[:-1]
+    rows = text.split("\n")
+    if "" in rows:
+        return None
+    return rows
+
+
+def _plain_coords(texts: list[str], ilat: int, ilon: int,
+                  first_line: int) -> tuple[np.ndarray, np.ndarray]:
+    """Latitude and longitude of plain rows, parsed by pyarrow (one thread); any doubt (a
+    short row, an empty or odd value) goes to :func:`_coords`, whose errors name the line."""
+    import pyarrow as pa
+    import pyarrow.csv as pacsv
+
+    cols = [f"f{ilat}", f"f{ilon}"]
+    try:
+        table = pacsv.read_csv(
+            io.BytesIO("\n".join(texts).encode("utf-8")),
+            read_options=pacsv.ReadOptions(autogenerate_column_names=True, use_threads=False),
+            parse_options=pacsv.ParseOptions(quote_char=False, newlines_in_values=False),
+            convert_options=pacsv.ConvertOptions(
+                include_columns=cols, column_types={c: pa.float64() for c in cols},
+                null_values=[], strings_can_be_null=False, quoted_strings_can_be_null=False))
+    except (pa.ArrowInvalid, pa.ArrowTypeError, ValueError):
+        table = None
+    if table is None or table.num_rows != len(texts):
+        return _coords([t.split(",") for t in texts], ilat, ilon, first_line)
+    lat = table.column(0).to_numpy()
+    lon = table.column(1).to_numpy()
+    if not geodesy.latlon_ok(lat, lon).all():
+        return _coords([t.split(",") for t in texts], ilat, ilon, first_line)
+    return lat, lon
+
+
+def _write_measured(out: IO[str], texts: list[str], lat: np.ndarray, lon: np.ndarray) -> None:
+    """Append distance_m, nearest_lat, nearest_lon and side to each row text (already CSV)."""
+    res = analysis.distance_to_border(lat, lon)
+    out.write("".join([
+        f"{row},{d:.3f},{nla:.7f},{nlo:.7f},{side}\n" for row, d, nla, nlo, side in zip(
+            texts, res["distance_m"].to_numpy().tolist(),
+            res["nearest_lat"].to_numpy().tolist(), res["nearest_lon"].to_numpy().tolist(),
+            res["side"].tolist(), strict=True)]))
+
+
 def cmd_distance_to(args: argparse.Namespace) -> int:
-    """Stream a CSV of points and add the distance to the border, nearest point and side."""
+    """Stream a CSV of points and add the distance to the border, nearest point and side.
+
+    Blocks of plain rows (no quoting) are split on commas and their text is written back as
+    read — byte for byte what the csv module writes for them; a block with quotes (or CR
+    line ends) switches to the csv module for the rest of the file.
+    """
     name = "standard input" if args.input == "-" else args.input
     with _open_input(args.input) as fh, outputs.atomic_output(args.output, newline="") as out:
         reader = csv.reader(fh)
@@ -215,14 +274,26 @@ def cmd_distance_to(args: argparse.Namespace) -> int:
         writer.writerow([*header, "distance_m", "nearest_lat", "nearest_lon", "side"])
         line = 2
         try:
-            for rows in _chunks(reader, CHUNK_ROWS):
-                lat, lon = _coords(rows, ilat, ilon, line)
-                res = analysis.distance_to_border(lat, lon)
-                for row, d, nla, nlo, side in zip(rows, res["distance_m"],
-                                                  res["nearest_lat"], res["nearest_lon"],
-                                                  res["side"], strict=True):
-                    writer.writerow([*row, f"{d:.3f}", f"{nla:.7f}", f"{nlo:.7f}", side])
-                line += len(rows)
+            while True:
+                block = list(itertools.islice(fh, CHUNK_ROWS))
+                if not block:
+                    break
+                texts = _plain_lines(block)
+                if texts is None:  # the csv module from here on (quoted fields may span lines)
+                    for rows in _chunks(csv.reader(itertools.chain(block, fh)), CHUNK_ROWS):
+                        lat, lon = _coords(rows, ilat, ilon, line)
+                        res = analysis.distance_to_border(lat, lon)
+                        for row, d, nla, nlo, side in zip(rows, res["distance_m"],
+                                                          res["nearest_lat"],
+                                                          res["nearest_lon"], res["side"],
+                                                          strict=True):
+                            writer.writerow([*row, f"{d:.3f}", f"{nla:.7f}", f"{nlo:.7f}",
+                                             side])
+                        line += len(rows)
+                    break
+                lat, lon = _plain_coords(texts, ilat, ilon, line)
+                _write_measured(out, texts, lat, lon)
+                line += len(texts)
         except (UnicodeDecodeError, csv.Error) as err:
             raise DataError(f"CSV line {line}+: the file cannot be read ({err}); "
                             "nothing was written.") from None
