@@ -74,6 +74,10 @@ _JSON_STRING = re.compile(r'"(?:[^"\\]|\\.)*"', re.DOTALL)
 _SKIPPED_LINE = re.compile(r"line (\d+): expected (\d+) fields, saw (\d+)")
 _EARTH_RADIUS_M = 6_371_008.8
 _ID_CHUNK = 65_536
+#: CSV files on disk at least this large are read block by block (:func:`_stream_csv`).
+STREAM_MIN_BYTES = 8 * 1024 * 1024
+#: Bytes of CSV text parsed (and validated) at once when streaming.
+STREAM_BLOCK_BYTES = 16 * 1024 * 1024
 _NEAR_CHUNK = 20_000
 _BLANK = re.compile(rb"(\xef\xbb\xbf)?\s*")
 
@@ -790,6 +794,116 @@ def _field_counts(text: str, delimiter: str) -> np.ndarray:
         raise ImportRejected(f"The CSV file cannot be parsed ({_one_line(err, 100)}).") from None
 
 
+def _stream_csv(path: Path, suffix: str) -> ImportResult | None:
+    """A CSV file on disk read block by block (pyarrow's streaming reader, blocks of
+    ``STREAM_BLOCK_BYTES``), each block validated by :func:`_validate` as it comes, so the
+    file's text is never held whole: memory grows with the accepted events, not the file.
+
+    Gives exactly what :func:`_read_csv` gives (the same events, line numbers and reasons; an
+    id repeated in a later block is rejected as it would be in one pass). Returns None when
+    this path does not apply — UTF-16, a record whose field count differs from the header's,
+    an unbalanced quote, text that is not UTF-8, no usable header — and the caller then reads
+    the whole file, which handles (or explains) those cases.
+    """
+    import pyarrow as pa
+    import pyarrow.compute as pc
+    import pyarrow.csv as pcsv
+
+    try:
+        with open(path, "rb") as fh:
+            head_bytes = fh.read(1 << 20)
+            quotes = head_bytes.count(b'"')
+            while block := fh.read(STREAM_BLOCK_BYTES):
+                quotes += block.count(b'"')
+    except OSError:
+        return None
+    if quotes % 2:  # an open quote: pandas' parser reports where (the whole-file reader)
+        return None
+    if head_bytes.startswith((b"\xff\xfe", b"\xfe\xff")) or _looks_binary(head_bytes) \
+            or _BLANK.fullmatch(head_bytes):
+        return None
+    try:
+        delimiter, header = _choose_delimiter(head_bytes.decode("utf-8-sig", "ignore"), suffix)
+    except ImportRejected:
+        return None
+    width = len(header)
+    cols = _canonical(header)
+    names = [f"f{i}" for i in range(width)]
+
+    def invalid(_row: Any) -> str:
+        return "error"  # the whole-file reader handles such records one by one
+
+    try:
+        reader = pcsv.open_csv(
+            str(path),
+            read_options=pcsv.ReadOptions(column_names=names, block_size=STREAM_BLOCK_BYTES),
+            parse_options=pcsv.ParseOptions(
+                delimiter=delimiter, quote_char='"', double_quote=True, escape_char=False,
+                newlines_in_values=True, ignore_empty_lines=False, invalid_row_handler=invalid),
+            convert_options=pcsv.ConvertOptions(
+                column_types=dict.fromkeys(names, pa.string()), strings_can_be_null=False,
+                quoted_strings_can_be_null=False))
+        parts: list[gpd.GeoDataFrame] = []
+        part_lines: list[np.ndarray] = []
+        bad: list[Rejected] = []
+        records = 0  # records read so far (the header is record 0)
+        breaks = 0  # line breaks inside the fields of those records
+        for batch in reader:
+            n = batch.num_rows
+            if n == 0:
+                continue
+            inner = np.zeros(n, np.int64)
+            for col in batch.columns:
+                inner += pc.count_substring(col, "\n").to_numpy(zero_copy_only=False)
+            lines = (1 + records + np.arange(n) + breaks
+                     + np.concatenate([[0], np.cumsum(inner)[:-1]]))
+            first = 1 if records == 0 else 0  # the header record
+            records += n
+            breaks += int(inner.sum())
+            blank = np.ones(n, bool)
+            for col in batch.columns:
+                blank &= np.asarray(pc.equal(pc.utf8_trim_whitespace(col), "")
+                                    .to_numpy(zero_copy_only=False), bool)
+            blank[:first] = True
+            keep = np.flatnonzero(~blank)
+            if len(keep) == 0:
+                continue
+            take = pa.array(keep)
+            raw = pd.DataFrame({target: model.arrow_text(batch.column(pos).take(take))
+                                for pos, target in cols.items()})
+            events, rejected = _validate(raw, lines[keep], "line", csv_text=True)
+            del raw
+            gone = np.fromiter((r.row for r in rejected), np.int64, len(rejected))
+            part_lines.append(lines[keep][~np.isin(lines[keep], gone)])
+            parts.append(events)
+            bad += rejected
+        if records == 0:
+            return None
+    except (pa.ArrowInvalid, pa.ArrowException, OSError, UnicodeDecodeError):
+        return None
+    if not parts:  # only a header (and blank rows): what the one-pass reader gives
+        empty = pd.DataFrame({target: model.arrow_text(pa.array([], pa.string()))
+                              for target in cols.values()})
+        return _result(empty, np.zeros(0, np.int64), bad, "line", csv_text=True)
+    events = pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0]
+    del parts
+    accepted_lines = np.concatenate(part_lines)
+    # an id accepted in one block and again in a later one: the later rows are rejected
+    ids = events["event_id_cnty"]
+    dup = ids.duplicated(keep="first").to_numpy(bool)
+    if dup.any():
+        first_line = dict(zip(ids[~dup].tolist(), accepted_lines[~dup].tolist(), strict=True))
+        for i in np.flatnonzero(dup):
+            line = int(accepted_lines[i])
+            bad.append(Rejected(line, f"line {line}: event id {_shown(ids.iloc[i])} repeats "
+                                f"line {first_line[ids.iloc[i]]}"))
+        events = events.iloc[np.flatnonzero(~dup)].reset_index(drop=True)
+    gdf = gpd.GeoDataFrame(events, geometry="geometry", crs="EPSG:4326", copy=False)
+    _release_free_memory()
+    return ImportResult(events=gdf, rejected=sorted(bad, key=lambda r: r.row),
+                        row_label="line")
+
+
 def _read_csv(source: bytes | list[bytes], suffix: str = ".csv") -> ImportResult:
     """CSV from UTF-8 bytes (validated; a BOM is allowed). The whole text is decoded to a
     Python string only when the fast Arrow parse does not apply. Given a one-item list, the
@@ -1379,6 +1493,14 @@ def import_file(path: Path) -> ImportResult:
         raise ImportRejected(f"{path} does not exist or is not a file.")
     if path.suffix.casefold() in PARQUET_SUFFIXES:
         return _import_parquet_path(path)
+    suffix = path.suffix.casefold()
+    if suffix in CSV_SUFFIXES and path.stat().st_size >= STREAM_MIN_BYTES:
+        _check_size(path.stat().st_size)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            streamed = _stream_csv(path, suffix)
+        if streamed is not None:
+            return streamed
     _check_size(path.stat().st_size)
     try:
         holder = [path.read_bytes()]
