@@ -8,6 +8,8 @@ import numpy as np
 import pytest
 import shapely
 from geographiclib.geodesic import Geodesic
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from shapely.geometry import LineString, MultiLineString, Point, Polygon
 
 from dashboard import geodesy, layers
@@ -306,3 +308,179 @@ def test_one_lat_lon_rule_for_values_and_masks(lat, lon, fragment):
     assert geodesy.latlon_ok([0.0, lat], [0.0, lon])[0]
     assert fragment.lower() in geodesy.latlon_problem(lat, lon).lower()
     assert geodesy.latlon_problem(-90.0, 180.0) is None
+
+
+# ------------------------------------------- nearest point: fast path against brute force
+def _exact_brute(lats, lons, geom):
+    """Brute force independent of the fast path's chord search: the iterative geodesic
+    refinement (geodesy._refine) on EVERY segment of the geometry, the nearest wins."""
+    a, b = geodesy._segments(geom)
+    la, lo = np.asarray(lats, dtype=float), np.asarray(lons, dtype=float)
+    m, k = len(a), len(la)
+    d, _x, _y = geodesy._refine(np.repeat(lo, m), np.repeat(la, m), np.tile(a[:, 0], k),
+                                np.tile(a[:, 1], k), np.tile(b[:, 0], k),
+                                np.tile(b[:, 1], k), np.full(m * k, 0.5))
+    return d.reshape(k, m).min(axis=1)
+
+
+def _check_against_brute(lats, lons, geom, tol_m=1.0):
+    res = geodesy.nearest_on_geometry(lats, lons, geom)
+    ref = _exact_brute(lats, lons, geom)
+    got = res["distance_m"].to_numpy()
+    assert np.max(np.abs(got - ref)) <= tol_m, (np.max(np.abs(got - ref)), got, ref)
+    # the nearest point is at that distance, and lies on the geometry
+    back = geodesy.GEOD.inv(lons, lats, res["nearest_lon"].to_numpy(),
+                            res["nearest_lat"].to_numpy())[2]
+    assert np.allclose(back, got, atol=1e-3)
+    on = _exact_brute(res["nearest_lat"].to_numpy(), res["nearest_lon"].to_numpy(), geom)
+    assert np.max(on) < 1e-3
+    return got, ref
+
+
+_FAR = {  # 1,000–3,500 km from the border, on both sides
+    "Erbil": (36.19, 44.01), "Idlib": (35.93, 36.63), "Sanaa": (15.37, 44.19),
+    "Aden": (12.79, 45.03), "Baghdad": (33.31, 44.36), "Delhi": (28.61, 77.21),
+    "Kolkata": (22.57, 88.36), "Tashkent": (41.30, 69.24), "Muscat": (23.59, 58.41),
+    "Mumbai": (19.08, 72.88), "Kashgar": (39.47, 75.99), "Riyadh": (24.71, 46.68)}
+
+
+def test_far_points_on_both_sides_match_brute_force():
+    border = layers.load_border().geometry
+    lat, lon = zip(*_FAR.values(), strict=True)
+    got, _ = _check_against_brute(np.array(lat), np.array(lon), border, tol_m=0.01)
+    assert got.min() > 300_000 and got.max() > 2_000_000
+
+
+def test_points_on_the_line_at_vertices_and_at_its_ends():
+    border = layers.load_border().geometry
+    xy = shapely.get_coordinates(border)
+    rng = np.random.default_rng(5)
+    k = rng.integers(0, len(xy) - 1, 20)
+    f = rng.uniform(0, 1, 20)
+    # exactly on geodesic segments (by Geod.fwd), on vertices, at both ends and beyond them
+    az, _, seg = geodesy.GEOD.inv(xy[k, 0], xy[k, 1], xy[k + 1, 0], xy[k + 1, 1])
+    on_x, on_y, _ = geodesy.GEOD.fwd(xy[k, 0], xy[k, 1], az, seg * f)
+    end_az = geodesy.GEOD.inv(xy[-2, 0], xy[-2, 1], xy[-1, 0], xy[-1, 1])[0]
+    past_x, past_y, _ = geodesy.GEOD.fwd([xy[-1, 0]] * 3, [xy[-1, 1]] * 3, [end_az] * 3,
+                                          [10.0, 10_000.0, 500_000.0])
+    lons = np.concatenate([on_x, xy[k, 0], xy[[0, -1], 0], past_x])
+    lats = np.concatenate([on_y, xy[k, 1], xy[[0, -1], 1], past_y])
+    got, _ = _check_against_brute(lats, lons, border, tol_m=1e-3)
+    assert np.all(got[:20] < 1e-3)        # on the line
+    assert np.all(got[20:42] < 1e-6)      # vertices and ends: exactly zero
+    assert got[-3:] == pytest.approx([10.0, 10_000.0, 500_000.0], rel=1e-3)
+
+
+def test_points_just_off_the_line_on_either_side():
+    border = layers.load_border().geometry
+    xy = shapely.get_coordinates(border)
+    k = np.arange(3, len(xy) - 3, 9)
+    az, _, seg = geodesy.GEOD.inv(xy[k, 0], xy[k, 1], xy[k + 1, 0], xy[k + 1, 1])
+    mx, my, back = geodesy.GEOD.fwd(xy[k, 0], xy[k, 1], az, seg * 0.5)
+    heading = np.asarray(back) + 180.0
+    lons, lats = [], []
+    for side in (-90.0, 90.0):
+        for off in (0.5, 20.0, 300.0):
+            x, y, _ = geodesy.GEOD.fwd(mx, my, heading + side, np.full(len(k), off))
+            lons.append(x)
+            lats.append(y)
+    _check_against_brute(np.concatenate(lats), np.concatenate(lons), border, tol_m=1e-3)
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(st.tuples(st.floats(22.0, 33.0), st.floats(55.0, 68.0)), min_size=1,
+                max_size=30),
+       st.lists(st.tuples(st.floats(-5.0, 55.0), st.floats(30.0, 100.0)), max_size=10))
+def test_distance_to_the_real_border_equals_brute_force(near, far):
+    border = layers.load_border().geometry
+    pts = np.array(near + far)
+    _check_against_brute(pts[:, 0], pts[:, 1], border)
+
+
+_coord = st.tuples(st.floats(-60.0, 60.0), st.floats(-179.0, 179.0))
+
+
+@st.composite
+def _geometries(draw):
+    """Random polylines, zig-zags, polygons and multi-lines near a random centre, at scales
+    from ~1 km to ~2,000 km (bends, hairpins and near-parallel pieces included)."""
+    lat0, lon0 = draw(_coord)
+    scale = draw(st.floats(0.01, 20.0))
+    kind = draw(st.sampled_from(["walk", "zigzag", "polygon", "multi"]))
+    n = draw(st.integers(2, 25))
+    steps = np.array(draw(st.lists(st.tuples(st.floats(-1, 1), st.floats(-1, 1)),
+                                   min_size=n, max_size=n))) * scale
+    if kind == "zigzag":
+        steps[:, 0] = np.abs(steps[:, 0]) + scale * 0.05
+        steps[1::2, 1] = -steps[::2, 1][:len(steps[1::2])]
+    xy = np.cumsum(steps, axis=0) + np.array([lon0, lat0])
+    xy[:, 0] = np.clip(xy[:, 0], -179.9, 179.9)
+    xy[:, 1] = np.clip(xy[:, 1], -80, 80)
+    if kind == "polygon" and n >= 3:
+        ang = np.sort(np.arctan2(steps[:, 1], steps[:, 0]))
+        r = scale * (0.3 + np.abs(steps[:, 0]) / max(scale, 1e-9))
+        ring = np.column_stack([np.clip(lon0 + r * np.cos(ang), -179.9, 179.9),
+                                np.clip(lat0 + r * np.sin(ang), -80, 80)])
+        poly = Polygon(ring)
+        if poly.is_valid and poly.area > 0:
+            return poly
+    if kind == "multi":
+        other = np.clip(xy[::-1] + np.array([scale * 0.02, scale * 0.01]), -179.9, 179.9)
+        return MultiLineString([xy, other])
+    return LineString(xy)
+
+
+@settings(max_examples=60, deadline=None)
+@given(_geometries(), st.lists(st.tuples(st.floats(-1, 1), st.floats(-1, 1),
+                                         st.floats(-3.0, 1.5)), min_size=1, max_size=25))
+def test_random_lines_and_polygons_equal_brute_force(geom, offsets):
+    """Points from metres to thousands of km away from random geometries."""
+    xy = shapely.get_coordinates(geom)
+    cx, cy = xy[:, 0].mean(), xy[:, 1].mean()
+    span = max(float(np.ptp(xy[:, 0]) + np.ptp(xy[:, 1])), 0.01)
+    off = np.array(offsets)
+    reach = span * 10.0 ** off[:, 2]
+    lats = np.clip(cy + off[:, 1] * reach, -85, 85)
+    lons = (cx + off[:, 0] * reach + 180.0) % 360.0 - 180.0
+    # and points right next to vertices
+    k = np.arange(0, len(xy), max(len(xy) // 5, 1))
+    lats = np.concatenate([lats, np.clip(xy[k, 1] + 1e-5, -85, 85)])
+    lons = np.concatenate([lons, xy[k, 0] - 1e-5])
+    _check_against_brute(lats, lons, geom)
+
+
+def test_the_exact_path_alone_equals_brute_force(monkeypatch):
+    """Points the fast path cannot certify are measured by its exact path: force every far
+    point there and compare."""
+    monkeypatch.setattr(geodesy, "_one_basin",
+                        lambda pt, seg, d, c, p, lines: np.zeros(len(c), dtype=bool))
+    border = layers.load_border().geometry
+    rng = np.random.default_rng(11)
+    lats, lons = rng.uniform(10, 45, 60), rng.uniform(35, 90, 60)
+    _check_against_brute(lats, lons, border, tol_m=1e-3)
+
+
+def test_fast_path_certifies_almost_every_point_near_the_border():
+    border = layers.load_border().geometry
+    rng = np.random.default_rng(12)
+    lats, lons = rng.uniform(20, 35, 4000), rng.uniform(55, 70, 4000)
+    *_, ok = geodesy._fast_on_lines(lats, lons, geodesy.prepared_lines(border))
+    assert ok.mean() > 0.99
+
+
+def test_lines_across_the_antimeridian_and_points_at_the_poles():
+    line = LineString([(179.0, 10.0), (-179.5, 10.8), (-178.0, 9.5)])
+    _check_against_brute(np.array([10.2, 11.0, 9.0, 10.5]),
+                         np.array([179.9, -179.9, 178.5, -178.2]), line, tol_m=1e-3)
+    polar = LineString([(0.0, 80.0), (90.0, 85.0), (180.0, 80.0)])
+    res = geodesy.nearest_on_geometry([90.0, -90.0, 89.99], [0.0, 0.0, 45.0], polar)
+    ref = _exact_brute([90.0, -90.0, 89.99], [0.0, 0.0, 45.0], polar)
+    assert np.allclose(res["distance_m"], ref, atol=1e-3)
+
+
+def test_prepared_structure_is_cached_per_geometry():
+    border = layers.load_border().geometry
+    assert geodesy.prepared_lines(border) is geodesy.prepared_lines(
+        shapely.from_wkb(shapely.to_wkb(border)))
+    other = LineString([(60.0, 25.0), (61.0, 26.0)])
+    assert geodesy.prepared_lines(other) is not geodesy.prepared_lines(border)
