@@ -484,3 +484,25 @@ def test_prepared_structure_is_cached_per_geometry():
         shapely.from_wkb(shapely.to_wkb(border)))
     other = LineString([(60.0, 25.0), (61.0, 26.0)])
     assert geodesy.prepared_lines(other) is not geodesy.prepared_lines(border)
+
+
+def test_two_basins_where_chord_and_geodesic_rankings_disagree():
+    """3,000 km away, a piece due east and a piece due north: the eastern one is 40 m nearer
+    on the ellipsoid, yet its chord (straight line through the Earth) is longer. A method
+    that trusts the chord ranking reports the northern piece, 40 m too far."""
+    plat, plon, dist = 20.0, 60.0, 3_000_000.0
+
+    def piece(az, d):
+        x, y, back = geodesy.GEOD.fwd(plon, plat, az, d)
+        ends = geodesy.GEOD.fwd([x, x], [y, y], [back + 90.0, back - 90.0], [2000.0, 2000.0])
+        return [(ends[0][0], ends[1][0]), (x, y), (ends[0][1], ends[1][1])], (x, y)
+
+    east, xe = piece(90.0, dist)
+    north, xn = piece(0.0, dist + 40.0)
+    chord = np.linalg.norm(geodesy._ecef(np.array([xe[0], xn[0]]), np.array([xe[1], xn[1]]))
+                           - geodesy._ecef(np.array([plon]), np.array([plat])), axis=1)
+    assert chord[0] > chord[1]  # the chord ranks the northern piece first
+    geom = MultiLineString([north, east])
+    res = geodesy.nearest_on_geometry([plat], [plon], geom)
+    assert res["distance_m"].iloc[0] == pytest.approx(dist, abs=1e-3)
+    assert res["nearest_lon"].iloc[0] == pytest.approx(xe[0], abs=1e-7)
