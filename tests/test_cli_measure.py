@@ -326,3 +326,66 @@ def test_distance_to_reads_standard_input():
     assert proc.returncode == 0, proc.stderr
     rows = list(csv.DictReader(proc.stdout.splitlines()))
     assert rows[0]["side"] == "Pakistan" and float(rows[0]["distance_m"]) > 0
+
+
+def _reference_distance_to(text: str) -> str:
+    """What distance-to writes, by the csv module alone: every row re-written by csv.writer
+    with the measured columns appended (the output format before the fast reader)."""
+    import io
+
+    rows = list(csv.reader(io.StringIO(text.removeprefix("\ufeff"), newline="")))
+    header, body = rows[0], rows[1:]
+    lower = [h.strip().casefold() for h in header]
+    ilat = next(lower.index(n) for n in ("lat", "latitude", "y") if n in lower)
+    ilon = next(lower.index(n) for n in ("lon", "lng", "long", "longitude", "x") if n in lower)
+    res = analysis.distance_to_border([float(r[ilat]) for r in body],
+                                      [float(r[ilon]) for r in body])
+    out = io.StringIO()
+    w = csv.writer(out, lineterminator="\n")
+    w.writerow([*header, "distance_m", "nearest_lat", "nearest_lon", "side"])
+    for r, d, la, lo, side in zip(body, res["distance_m"], res["nearest_lat"],
+                                  res["nearest_lon"], res["side"], strict=True):
+        w.writerow([*r, f"{d:.3f}", f"{la:.7f}", f"{lo:.7f}", side])
+    return out.getvalue()
+
+
+_PLAIN = "".join(f"{i},p{i},{25 + i * 0.37:.4f},{60 + i * 0.29:.5f}\n" for i in range(23))
+
+
+@pytest.mark.parametrize(("name", "text"), [
+    ("plain", "id,name,lat,lon\n" + _PLAIN),
+    ("no final newline", "id,name,lat,lon\n" + _PLAIN.rstrip("\n")),
+    ("quoted fields after plain blocks", "id,name,lat,lon\n" + _PLAIN
+     + '99,"Panjgur, Balochistan",26.9667,64.1\n100,"two\nlines",27.0,63.0\n' + _PLAIN),
+    ("quoted header", '"id","name, long",Latitude,Longitude\n' + _PLAIN),
+    ("CRLF line ends", "id,name,lat,lon\r\n" + _PLAIN.replace("\n", "\r\n")),
+    ("byte order mark and spaces", "\ufeffid,name,lat,lon\n" + _PLAIN.replace(",p", ", p")),
+    ("unicode", "id,name,lat,lon\n" + _PLAIN.replace("p1", "پنجگور")),
+])
+def test_distance_to_output_bytes_are_those_of_the_csv_module(tmp_path, monkeypatch, name,
+                                                              text):
+    """Fast reading (plain blocks split on commas, row text written back as read) must not
+    change a byte of the output, whatever the quoting, line ends or block boundaries."""
+    from dashboard import cli, cli_measure
+
+    monkeypatch.setattr(cli_measure, "CHUNK_ROWS", 5)
+    src, out = tmp_path / "in.csv", tmp_path / "out.csv"
+    src.write_bytes(text.encode("utf-8"))
+    assert cli.main(["distance-to", "border", "--input", str(src), "--output", str(out)]) == 0
+    assert out.read_bytes().decode("utf-8") == _reference_distance_to(text)
+
+
+@pytest.mark.parametrize(("value", "fragment"), [("", "line 4"), ("1_0x", "line 4"),
+                                                 ("NA", "line 4"), ("95", "line 4: latitude 95"),
+                                                 ("inf", "line 4: coordinates must be finite")])
+def test_distance_to_bad_value_in_a_plain_block_names_its_line(tmp_path, capsys, value,
+                                                               fragment):
+    from dashboard import cli
+
+    src, out = tmp_path / "in.csv", tmp_path / "out.csv"
+    src.write_text(f"lat,lon\n26.9,64.1\n27.0,63.0\n{value},64.0\n26.5,63.5\n",
+                   encoding="utf-8")
+    assert cli.main(["distance-to", "border", "--input", str(src), "--output", str(out)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and fragment in err[0] and "nothing was written" in err[0]
+    assert not out.exists()
