@@ -574,13 +574,20 @@ def _chord_candidates(p: np.ndarray, lines: _Lines) -> tuple[np.ndarray, np.ndar
     pt32 = (pt3 - lines.origin[:, None]).astype(np.float32)
     for depth in range(top, len(levels) + 1):
         leaf = depth == len(levels)
-        segs = np.take(lines.soa if leaf else levels[depth]["soa"], ids, axis=1)
-        d, t = _pseg(np.take(pt3 if leaf else pt32, pt, axis=1), segs)
+        table = lines.soa if leaf else levels[depth]["soa"]
+        if depth == top:  # every node for every point: broadcast instead of gathering
+            d, t = _pseg((pt3 if leaf else pt32)[:, :, None], table[:, None, :])
+            d, t = d.ravel(), t.ravel()
+            tau = np.broadcast_to(table[7], (n, width)).ravel()
+        else:
+            segs = np.take(table, ids, axis=1)
+            d, t = _pseg(np.take(pt3 if leaf else pt32, pt, axis=1), segs)
+            tau = segs[7]
         if leaf:
             lb = ub = d
         else:
             lv = levels[depth]
-            lb, ub = d - segs[7], d + segs[7]
+            lb, ub = d - tau, d + tau
         starts = _group_starts(pt)
         best = np.minimum.reduceat(ub, starts).astype(float)
         limit = best + _shell(best, lines)
