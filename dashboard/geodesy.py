@@ -549,7 +549,18 @@ def _pseg(p: np.ndarray, segs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 def _group_starts(pt: np.ndarray) -> np.ndarray:
     """Start of each run of equal values in the sorted array ``pt``."""
-    return np.flatnonzero(np.r_[True, pt[1:] != pt[:-1]])
+    new = np.empty(len(pt), dtype=bool)
+    new[:1] = True
+    np.not_equal(pt[1:], pt[:-1], out=new[1:])
+    return np.flatnonzero(new)
+
+
+def _group_sizes(starts: np.ndarray, total: int) -> np.ndarray:
+    """Sizes of the runs that begin at ``starts`` in an array of length ``total``."""
+    size = np.empty(len(starts), dtype=np.int64)
+    np.subtract(starts[1:], starts[:-1], out=size[:-1])
+    size[-1:] = total - starts[-1:]
+    return size
 
 
 def _shell(c: np.ndarray, lines: _Lines) -> np.ndarray:
@@ -591,7 +602,7 @@ def _chord_candidates(p: np.ndarray, lines: _Lines) -> tuple[np.ndarray, np.ndar
         starts = _group_starts(pt)
         best = np.minimum.reduceat(ub, starts).astype(float)
         limit = best + _shell(best, lines)
-        keep = lb <= np.repeat(limit, np.diff(np.r_[starts, len(pt)]))
+        keep = lb <= np.repeat(limit, _group_sizes(starts, len(pt)))
         pt, ids = pt[keep], ids[keep]
         if leaf:
             return pt, ids, d[keep], t[keep]
@@ -615,14 +626,15 @@ def _one_basin(pt: np.ndarray, seg: np.ndarray, d: np.ndarray, c: np.ndarray,
     if not len(pt):
         return ok
     starts = _group_starts(pt)
-    count = np.diff(np.r_[starts, len(pt)])
+    count = _group_sizes(starts, len(pt))
     first = seg[starts]
     last = seg[starts + count - 1]
     good = (last - first + 1 == count) & (lines.part[first] == lines.part[last])
     # the chord distance falls then rises along d_0, v_1, d_1, v_2, …: d_k the piece's
     # minimum, v_k the vertex it shares with the next piece
     vend = np.linalg.norm(p[pt] - (lines.a[seg] + lines.ab[seg]), axis=1)
-    seq = np.column_stack([d, vend]).ravel()
+    seq = np.empty(2 * len(d))
+    seq[0::2], seq[1::2] = d, vend
     lab = np.repeat(pt, 2)
     keep = np.ones(len(seq), dtype=bool)
     keep[2 * (starts + count - 1) + 1] = False  # no vertex after a group's last piece
@@ -636,8 +648,8 @@ def _one_basin(pt: np.ndarray, seg: np.ndarray, d: np.ndarray, c: np.ndarray,
     gs = _group_starts(lab)
     # a group's diffs sit at positions gs[g] .. gs[g+1]-2; reduceat over gs (the last
     # diff position of a group belongs to the next group's boundary and is masked by same)
-    first_rise = np.minimum.reduceat(np.r_[rise, big], gs)
-    last_fall = np.maximum.reduceat(np.r_[fall, -1], gs)
+    first_rise = np.minimum.reduceat(np.append(rise, big), gs)
+    last_fall = np.maximum.reduceat(np.append(fall, -1), gs)
     good &= last_fall < first_rise
     ok[pt[starts]] = good
     return ok
@@ -657,7 +669,7 @@ def _fast_on_lines(la: np.ndarray, lo: np.ndarray,
     pt, seg, d, t = _chord_candidates(p, lines)  # sorted by point, then by segment
     starts = _group_starts(pt)  # every point has at least one candidate
     c = np.minimum.reduceat(d, starts)
-    at_min = np.flatnonzero(d == np.repeat(c, np.diff(np.r_[starts, len(pt)])))
+    at_min = np.flatnonzero(d == np.repeat(c, _group_sizes(starts, len(pt))))
     first = at_min[_group_starts(pt[at_min])]
     j, t0 = seg[first], t[first]
     certified = (np.abs(la) < _POLAR_LAT) & (not lines.polar)
