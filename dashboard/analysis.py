@@ -26,6 +26,7 @@ from dashboard.errors import BadParameter, LayerError
 from dashboard.sites import resolve_site
 
 _BORDER_SIDES = {"IRN": "Iran", "PAK": "Pakistan"}
+_SIDE_LABELS = np.array(["other", "Pakistan", "Iran", "on the border"], dtype=object)
 
 
 @functools.lru_cache(maxsize=2)
@@ -45,16 +46,20 @@ def distance_to_border(lats: Any, lons: Any) -> pd.DataFrame:
     and ``nearest_lon`` on it, and ``side`` ("Iran", "Pakistan", "on the border" within 1 m,
     or "other" for points in neither country)."""
     border = layers.load_border(settings.GEODATA_DIR).geometry
-    res = geodesy.nearest_on_geometry(lats, lons, border)
     la, lo = geodesy.validate_latlon(lats, lons)
     la, lo = np.atleast_1d(la).ravel(), np.atleast_1d(lo).ravel()
+    res = geodesy.nearest_on_geometry(la, lo, border)  # its prepared lines are cached
     irn, pak = _border_sides(str(settings.GEODATA_DIR))
-    side = np.full(len(la), "other", dtype=object)
-    side[shapely.contains_xy(pak, lo, la)] = "Pakistan"
-    side[shapely.contains_xy(irn, lo, la)] = "Iran"
-    side[res["distance_m"].to_numpy() < 1.0] = "on the border"
-    return pd.DataFrame({"distance_m": res["distance_m"].to_numpy(),
-                         "nearest_lat": res["nearest_lat"].to_numpy(),
+    for geom in (irn, pak):  # the cached polygons, prepared once for contains_xy
+        if not shapely.is_prepared(geom):
+            shapely.prepare(geom)
+    dist = res["distance_m"].to_numpy()
+    code = np.zeros(len(la), dtype=np.int8)
+    code[shapely.contains_xy(pak, lo, la)] = 1
+    code[shapely.contains_xy(irn, lo, la)] = 2
+    code[dist < 1.0] = 3
+    side = _SIDE_LABELS[code]
+    return pd.DataFrame({"distance_m": dist, "nearest_lat": res["nearest_lat"].to_numpy(),
                          "nearest_lon": res["nearest_lon"].to_numpy(), "side": side})
 
 
