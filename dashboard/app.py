@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import datetime as dt
 
+import numpy as np
 import streamlit as st
 
 from dashboard import (
+    mapview,
     page_data,
     page_events,
     page_io,
@@ -20,6 +22,7 @@ from dashboard import (
     page_map,
     page_state,
     page_tools,
+    settings,
 )
 from dashboard.errors import DashboardError
 from dashboard.escape import md_escape
@@ -51,7 +54,8 @@ def _init_state(types: list[str], d0: dt.date, d1: dt.date) -> None:
         ss["f_actor"] = vs.actor
         ss["f_min_fat"] = int(vs.min_fatalities)
         ss["_initial"] = {"a": vs.site_a, "b": vs.site_b, "matrix": vs.matrix,
-                          "buf": vs.buffer_target, "radii": vs.radii_km, "tab": vs.tab}
+                          "buf": vs.buffer_target, "radii": vs.radii_km, "tab": vs.tab,
+                          "below": vs.below}
         view = page_events.border_view()
         ss["view"] = (vs.center or view[0], vs.zoom or view[1])
         ss["_initialised"] = True
@@ -129,20 +133,39 @@ def _event_filter(types: list[str]) -> page_events.filters.EventFilter:
         ss.get("f_countries") or [], ss.get("f_actor") or "", ss.get("f_min_fat") or 0)
 
 
-def _map_specs(view_events: object, types_on: list[str], types: list[str],
-               results: list[dict], above: list[dict]) -> list[dict]:
-    """Dynamic layer specs, bottom to top: online tiles, results (buffers, regions), events,
-    legend, then the measured path and the selected event. The static layers live in the
-    base map (page_map) and are only switched on and off."""
+def _map_specs(content: page_events.MapContent, types: list[str], results: list[dict],
+               above: list[dict]) -> list[dict]:
+    """Dynamic layer specs, bottom to top: online tiles, results (buffers, regions), events
+    (markers or hexagons), legends, then the measured path and the selected event. The static
+    layers live in the base map (page_map) and are only switched on and off."""
     ss = st.session_state
     specs = []
     tiles = page_layers.tiles_group(ss["basemap"])
     if tiles:
         specs.append(tiles)
     specs += results
-    specs += page_data.event_specs(view_events, types_on, discs=ss["layer_discs"])
+    specs += content.specs
     specs.append(page_layers.event_legend(types, measured=bool(above)))
+    if content.legend:
+        specs.append(content.legend)
     return specs + above
+
+
+def _map_view(big: bool) -> tuple[tuple[float, float, float, float], int]:
+    """Bounds (min_lon, min_lat, max_lon, max_lat) and zoom the person sees: the map's own
+    report when it sends one (many events), else the view from the URL or the page."""
+    value = st.session_state.get(page_tools.MAP_KEY) or {}
+    b, zoom = value.get("bounds") or {}, value.get("zoom")
+    try:
+        sw, ne = b["_southWest"], b["_northEast"]
+        bounds = (float(sw["lng"]), float(sw["lat"]), float(ne["lng"]), float(ne["lat"]))
+        if big and zoom is not None and all(map(np.isfinite, bounds)):
+            return bounds, int(zoom)
+    except (KeyError, TypeError, ValueError):
+        pass
+    center, zoom = _picture_view()
+    return mapview.view_bounds(center, zoom, width_px=page_events.MAP_WIDTH_PX,
+                               height_px=MAP_HEIGHT), zoom
 
 
 def _static_on() -> list[str]:
@@ -177,6 +200,7 @@ def _current_state(types: list[str]) -> page_state.ViewState:
         countries=tuple(ss.get("f_countries") or ()),
         actor=(ss.get("f_actor") or "").strip(), min_fatalities=int(ss.get("f_min_fat") or 0),
         tab=ss.get("tab") if ss.get("tab") in page_state.TABS else page_state.TABS[0],
+        below=ss.get("below") if ss.get("below") in page_state.BELOW else page_state.BELOW[0],
         center=center, zoom=zoom,
     )
 
@@ -205,17 +229,39 @@ def _picture_view() -> tuple[tuple[float, float], int]:
 
 
 def _page() -> None:
+    """Full run: data, session state and the sidebar; then the body (a fragment)."""
     ss = st.session_state
     events = page_events.all_events()
     types = page_events.event_types(events)
     d0, d1 = page_events.date_bounds(events)
     _init_state(types, d0, d1)
     _sidebar(types, d0, d1, events)
+    ss["_sidebar_data"] = page_data.store_version()
+    _body()
+
+
+@st.fragment
+def _body() -> None:
+    """Map, tools, table and claims. A control in here (a tab, a site, a buffer, a table row,
+    a map click, an upload) reruns only this part, not the sidebar; the sidebar's controls
+    rerun the whole page. When the store changed since the sidebar was drawn (an upload, a
+    removed batch, a CLI import), the whole page is redrawn so its type list and date range
+    follow."""
+    ss = st.session_state
+    if ss.get("_sidebar_data") != page_data.store_version():
+        st.rerun(scope="app")
+    events = page_events.all_events()
+    types = page_events.event_types(events)
 
     types_on = [t for t in types if ss.get(f"type_{t}")]
     view_events = page_events.filters.apply(events, _event_filter(types))
-    table = page_events.event_table(view_events, types)
-    highlight = page_events.selected_event(table, view_events)
+    big = len(view_events) > settings.PAGE_AGGREGATE_ABOVE
+    bounds, zoom = _map_view(big)
+    content = page_events.map_content(view_events, types_on, types,
+                                      discs=bool(ss.get("layer_discs")), bounds=bounds,
+                                      zoom=zoom, version=page_data.store_version())
+    table = page_events.event_table(content.table_events, types)
+    highlight = page_events.selected_event(table, content.table_events)
 
     map_col, tool_col = st.columns([5, 2], gap="medium")
     with tool_col:
@@ -230,7 +276,7 @@ def _page() -> None:
             claims = page_tools.claims_panel()
         with tabs[3]:
             page_io.upload_section()
-    specs = _map_specs(view_events, types_on, types, buffers + claims, measured + highlight)
+    specs = _map_specs(content, types, buffers + claims, measured + highlight)
     with tool_col, tabs[3]:
         export = [page_map.static_spec(k) for k in _static_on()] + specs
         page_io.download_section(view_events, export, _picture_view(), picture={
@@ -240,15 +286,35 @@ def _page() -> None:
         page_io.batches_section()
     with map_col:
         st.caption(page_events.summary_line(view_events, events, ss["dates"]))
+        if content.note:
+            st.caption(md_escape(content.note))
         center, zoom = ss["view"]
         # Clicks are always returned: streamlit-folium reads returned_objects only when the
-        # map is first drawn, so they must be on from the start (see page_map.show).
+        # map is first drawn, so they must be on from the start (see page_map.show). With
+        # many events the map also reports its view, so hexagons follow pans and zooms.
         page_map.show(specs, _static_on(), key=page_tools.MAP_KEY, center=center, zoom=zoom,
-                      height=MAP_HEIGHT, on_change=page_tools.on_map_change)
-    page_events.events_section(table, view_events, types)
-    page_tools.claims_table()
+                      height=MAP_HEIGHT, on_change=page_tools.on_map_change, track_view=big)
+    _below(table, view_events, types)
 
     st.query_params.from_dict(page_state.to_query(_current_state(types), all_types=types))
+
+
+def _below(table: object, view_events: object, types: list[str]) -> None:
+    """Tabs under the map: the event table (select a row to find it on the map), the events
+    per day, the claims table. Only the open tab is drawn, so a rerun redraws one of them;
+    leaving the table clears its row selection."""
+    ss = st.session_state
+    tabs = st.tabs(list(page_state.BELOW), key="below", on_change="rerun",
+                   default=ss["_initial"].get("below") or page_state.BELOW[0])
+    if tabs[0].open:
+        with tabs[0]:
+            page_events.events_table(table)
+    if tabs[1].open:
+        with tabs[1]:
+            page_events.timeline_section(table, types)
+    if tabs[2].open:
+        with tabs[2]:
+            page_tools.claims_table()
 
 
 def main() -> None:

@@ -218,12 +218,26 @@ def _nearest_site(lats: np.ndarray, lons: np.ndarray) -> tuple[np.ndarray, np.nd
     return ids[best], dist
 
 
-def _h3_cells(lats: np.ndarray, lons: np.ndarray, res: int) -> np.ndarray:
+def h3_cells(lats: np.ndarray, lons: np.ndarray, res: int, *, as_int: bool = False) -> np.ndarray:
+    """H3 cell of each point (lat, lon in degrees) at resolution ``res`` (``h3`` v4): hex text
+    ids (object array), or 64-bit integers with ``as_int`` (the page groups by these)."""
+    if as_int:
+        from h3.api import basic_int
+
+        cell = basic_int.latlng_to_cell
+        return np.fromiter((cell(a, o, res) for a, o in zip(
+            np.asarray(lats, dtype=float).tolist(), np.asarray(lons, dtype=float).tolist(),
+            strict=True)), dtype=np.uint64, count=len(lats))
     import h3
 
     cell = h3.latlng_to_cell
-    return np.array([cell(a, o, res) for a, o in zip(lats.tolist(), lons.tolist(),
-                                                     strict=True)], dtype=object)
+    return np.array([cell(a, o, res) for a, o in zip(np.asarray(lats).tolist(),
+                                                     np.asarray(lons).tolist(), strict=True)],
+                    dtype=object)
+
+
+def _h3_cells(lats: np.ndarray, lons: np.ndarray, res: int) -> np.ndarray:
+    return h3_cells(lats, lons, res)
 
 
 def _check_versions(spec: EnrichSpec) -> None:

@@ -84,9 +84,6 @@ _FALLBACK = [
     (OKABE_ITO["sky_blue"], "cross"),
 ]
 
-#: Above this many events in view, points are aggregated into grid cells with counts.
-AGGREGATE_ABOVE = 1500
-
 # SVG paths in a 20x20 box.
 _SHAPES = {
     "circle": '<circle cx="10" cy="10" r="7"/>',

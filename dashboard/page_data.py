@@ -8,6 +8,7 @@ modules (layers, events, analysis) -- the page never measures on its own.
 from __future__ import annotations
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 import streamlit as st
 
@@ -92,14 +93,52 @@ def store_version() -> str:
     return EventStore().version()
 
 
-@st.cache_data(show_spinner=False, max_entries=4)
-def store_events(version: str) -> gpd.GeoDataFrame:
-    """Every event in the store (same file as the CLI), read once per store ``version``."""
+@st.cache_resource(show_spinner=False, max_entries=2)
+def events_frame(version: str) -> gpd.GeoDataFrame:
+    """The curated events (built in, read-only) and then every event in the store (the same
+    GeoPackage as the CLI's), read once per store ``version`` and shared by all sessions
+    without copying (a million events are not copied on every rerun): callers must not
+    modify it. A curated event keeps its id: a store event with the same id is left out.
+    The index is the row position (0..n-1), which :func:`coords` and :func:`h3_cells`
+    follow."""
     from dashboard.store import EventStore
 
-    gdf = EventStore().read()
-    gdf[EVENT_SOURCE_COLUMN] = "store"
-    return gdf
+    curated = curated_events()
+    stored = EventStore().read()
+    if not len(stored):
+        return curated.reset_index(drop=True)
+    stored[EVENT_SOURCE_COLUMN] = "store"
+    stored = stored[~stored["event_id_cnty"].isin(curated["event_id_cnty"]).to_numpy()]
+    both = pd.concat([curated, stored.drop(columns="batch_id", errors="ignore")],
+                     ignore_index=True)
+    return gpd.GeoDataFrame(both, geometry="geometry", crs=curated.crs)
+
+
+@st.cache_resource(show_spinner=False, max_entries=2)
+def coords(version: str) -> tuple[np.ndarray, np.ndarray]:
+    """(lon, lat) arrays of :func:`events_frame` rows, in degrees."""
+    frame = events_frame(version)
+    return frame.geometry.x.to_numpy(), frame.geometry.y.to_numpy()
+
+
+@st.cache_resource(show_spinner=False, max_entries=2)
+def latest_first(version: str) -> np.ndarray:
+    """Row positions of :func:`events_frame` from the latest event to the earliest (events of
+    one day in file order; unknown dates last)."""
+    day = pd.to_datetime(events_frame(version)["event_date"], errors="coerce")
+    key = day.to_numpy(dtype="datetime64[ns]").astype("int64")
+    key = np.where(day.isna().to_numpy(), np.iinfo(np.int64).min, key)
+    return np.argsort(-key.astype(float), kind="stable")
+
+
+@st.cache_resource(show_spinner=False, max_entries=8)
+def h3_cells(version: str, res: int) -> np.ndarray:
+    """H3 cell (64-bit integer) of every :func:`events_frame` row at resolution ``res``,
+    computed once per data version and resolution (enrich.h3_cells, the CLI's function)."""
+    from dashboard import enrich
+
+    lon, lat = coords(version)
+    return enrich.h3_cells(lat, lon, res, as_int=True)
 
 
 @st.cache_data(show_spinner=False, max_entries=4)

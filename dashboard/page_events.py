@@ -7,12 +7,14 @@ Text from events and uploads is shown through Streamlit's table (plain text cell
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 import streamlit as st
 
-from dashboard import filters, mapview, page_data, page_layers
+from dashboard import filters, mapview, page_data, page_layers, settings
 from dashboard.errors import DashboardError
 from dashboard.escape import md_escape
 
@@ -22,20 +24,81 @@ MAP_WIDTH_PX = 760
 
 def all_events() -> gpd.GeoDataFrame:
     """The curated events (built in, read-only) beside the event store's events (the same
-    GeoPackage as the CLI's, settings.default_store_path()). A curated event keeps its id: a
-    store event with the same id is not drawn twice. An unreadable store is one warning."""
-    curated = page_data.curated_events()
+    GeoPackage as the CLI's, settings.default_store_path()), shared and read-only
+    (page_data.events_frame). An unreadable store is one warning."""
     try:
-        stored = page_data.store_events(page_data.store_version())
+        return page_data.events_frame(page_data.store_version())
     except DashboardError as err:
         st.warning(md_escape(err))
-        return curated
-    if not len(stored):
-        return curated
-    stored = stored[~stored["event_id_cnty"].isin(curated["event_id_cnty"]).to_numpy()]
-    both = pd.concat([curated, stored.drop(columns="batch_id", errors="ignore")],
-                     ignore_index=True)
-    return gpd.GeoDataFrame(both, geometry="geometry", crs=curated.crs)
+        return page_data.curated_events()
+
+
+@dataclass
+class MapContent:
+    """What the map and the table show for the filtered events.
+
+    ``specs``: event layer specs (markers, or hexagons) and ``legend`` their extra legend
+    (hexagon classes) or None; ``table_events``: the events the table lists; ``note``: one
+    plain-text sentence saying what is aggregated or left out of the table ("" when all is
+    shown); ``aggregated``: True when the map shows hexagons."""
+
+    specs: list[dict]
+    legend: dict | None
+    table_events: gpd.GeoDataFrame
+    note: str
+    aggregated: bool
+
+
+def hex_resolution(zoom: int) -> int:
+    """H3 resolution of the hexagons at a map zoom (settings.PAGE_HEX_RES, clamped)."""
+    table = settings.PAGE_HEX_RES
+    z = min(max(int(zoom), min(table)), max(table))
+    return table[z]
+
+
+def map_content(view_events: gpd.GeoDataFrame, types_on: list[str], types: list[str], *,
+                discs: bool, bounds: tuple[float, float, float, float], zoom: int,
+                version: str) -> MapContent:
+    """Markers for every filtered event while there are few; with more than
+    settings.PAGE_AGGREGATE_ABOVE, H3 hexagons with counts for the events in (and around)
+    the view ``bounds`` (min_lon, min_lat, max_lon, max_lat), or the events themselves once the
+    view holds at most settings.PAGE_DETAIL_CAP of them. The table then lists the latest
+    settings.PAGE_TABLE_ROWS events in view. ``view_events`` must be rows of
+    page_data.events_frame(version) (its index is the row position)."""
+    n = len(view_events)
+    if n <= settings.PAGE_AGGREGATE_ABOVE:
+        specs = page_data.event_specs(view_events, types_on, discs=discs)
+        return MapContent(specs, None, view_events, "", False)
+    pos = view_events.index.to_numpy()
+    lon_all, lat_all = page_data.coords(version)
+    lon, lat = lon_all[pos], lat_all[pos]
+    w, s_, e, n_ = bounds
+    inside = (lon >= w) & (lon <= e) & (lat >= s_) & (lat <= n_)
+    k = int(inside.sum())
+    keep = np.zeros(len(lon_all), dtype=bool)
+    keep[pos[inside]] = True
+    order = page_data.latest_first(version)
+    table_events = view_events.loc[order[keep[order]][: settings.PAGE_TABLE_ROWS]]
+    table_note = (f"The table lists the latest {len(table_events):,} of the {k:,} events in "
+                  "the map's view; zoom in or filter to see others, or download them all "
+                  "from the Data tab." if k > len(table_events) else
+                  f"The table lists the {k:,} events in the map's view.")
+    if k <= settings.PAGE_DETAIL_CAP:
+        specs = page_data.event_specs(view_events[inside], types_on, discs=discs)
+        return MapContent(specs, None, table_events,
+                          f"Zoomed in: the {k:,} events in view are drawn one by one. "
+                          + table_note, False)
+    res = hex_resolution(zoom)
+    # Hexagons for the view and a margin of half a view around it (panning shows no gap).
+    dx, dy = (e - w) / 2, (n_ - s_) / 2
+    near = (lon >= w - dx) & (lon <= e + dx) & (lat >= s_ - dy) & (lat <= n_ + dy)
+    cells = page_data.h3_cells(version, res)[pos[near]]
+    layer, legend = page_layers.hex_aggregates(
+        view_events["category"].to_numpy()[near], view_events["event_date"].to_numpy()[near],
+        cells, types, res)
+    return MapContent([layer], legend, table_events,
+                      f"{n:,} events are drawn as hexagons (H3 resolution {res}) with their "
+                      "counts; zoom in to see single events. " + table_note, True)
 
 
 def event_filter(start: dt.date, end: dt.date, categories: list[str],
@@ -53,13 +116,13 @@ def choices(events: gpd.GeoDataFrame, column: str) -> list[str]:
     """Distinct non-empty values of a text column, A–Z (options of a filter)."""
     if column not in events:
         return []
-    values = events[column].dropna().astype(str).str.strip()
-    return sorted(set(values[values != ""]))
+    values = {str(v).strip() for v in pd.unique(events[column].dropna())}
+    return sorted(values - {""})
 
 
 def event_types(events: gpd.GeoDataFrame) -> list[str]:
     """Event types (``category`` values): the styled ones in style order, then others A–Z."""
-    present = set(events["category"].dropna().astype(str))
+    present = {str(v) for v in pd.unique(events["category"].dropna())}
     known = [t for t in mapview.EVENT_STYLES if t in present]
     return known + sorted(present - set(known))
 
@@ -146,9 +209,8 @@ def selected_event(table: pd.DataFrame, view_events: gpd.GeoDataFrame) -> list[d
     return [page_layers.highlight_group(geom.y, geom.x, label, focus=str(event_id))]
 
 
-def events_section(table: pd.DataFrame, view_events: gpd.GeoDataFrame, types: list[str]) -> None:
-    """Sortable event table (select a row to highlight it) and the per-day timeline chart."""
-    st.subheader("Events shown on the map")
+def events_table(table: pd.DataFrame) -> None:
+    """Sortable table of the events on the map; selecting a row highlights it on the map."""
     st.dataframe(
         table, key="event_table", on_select="rerun", selection_mode="single-row",
         hide_index=True, width="stretch", height=min(420, 38 + 35 * max(len(table), 1)),
@@ -160,8 +222,13 @@ def events_section(table: pd.DataFrame, view_events: gpd.GeoDataFrame, types: li
     )
     if not len(table):
         st.info("No events match the chosen types and dates.")
+
+
+def timeline_section(table: pd.DataFrame, types: list[str]) -> None:
+    """Events per day by type (follows the filters)."""
+    if not len(table):
+        st.info("No events match the chosen types and dates.")
         return
-    st.subheader("Events per day by type")
     st.altair_chart(timeline_chart(table, types), width="stretch")
 
 

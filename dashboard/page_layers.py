@@ -21,7 +21,6 @@ import shapely
 from pyproj import Geod
 
 from dashboard.mapview import (
-    AGGREGATE_ABOVE,
     LAND_COLOUR,
     SEA_COLOUR,
     GeoJsonLayer,
@@ -334,27 +333,22 @@ def _prepare(events: gpd.GeoDataFrame) -> pd.DataFrame:
     return df
 
 
-def event_groups(events: gpd.GeoDataFrame, types: Sequence[str], *, discs: bool = True,
-                 aggregate_above: int = AGGREGATE_ABOVE) -> list[LayerSpec]:
-    """One feature group per event type in ``types`` (the ``layer`` column).
+def event_groups(events: gpd.GeoDataFrame, types: Sequence[str], *,
+                 discs: bool = True) -> list[LayerSpec]:
+    """One feature group per event type in ``types`` (the ``category`` column).
 
     Point events (geo_precision 1–2) get a shaped SVG marker and, with ``discs``, their
     uncertainty disc; geo_precision 3 events are drawn as areas (a disc of their uncertainty
-    radius) without a pin. Above ``aggregate_above`` events the points are aggregated into
-    grid cells labelled with their counts.
+    radius) without a pin. Many events are not drawn one by one: the page shows
+    :func:`hex_aggregates` instead (see app.py).
     """
     df = _prepare(events)
-    aggregate = len(df) > aggregate_above
-    step = _grid_step(df) if aggregate else 0.0
     groups = []
     for t in types:
         sub = df[df["category"] == t]
         st_ = event_style(t, types)
         fg = _spec(f"{esc(st_.label)} ({len(sub):,})")
-        if aggregate:
-            _aggregated(sub, st_, step, fg)
-        else:
-            _event_layers(sub, st_, discs, fg)
+        _event_layers(sub, st_, discs, fg)
         groups.append(fg)
     return groups
 
@@ -383,34 +377,73 @@ def _event_layers(sub: pd.DataFrame, st_: Any, discs: bool, fg: LayerSpec) -> No
                icon_html=shape_svg(st_.shape, st_.color, 20), icon_size=20, timed=True)
 
 
-def _grid_step(df: pd.DataFrame, max_cells: int = 800) -> float:
-    """Smallest grid step (degrees, display only) that keeps the number of cells small."""
-    step = 0.05
-    while step < 20:
-        keys = np.floor(df["_lon"] / step) * 100000 + np.floor(df["_lat"] / step)
-        if len(np.unique(keys.to_numpy())) <= max_cells:
-            break
-        step *= 2
-    return step
+#: Fill colours of the hexagon count classes, light (few) to dark (many): viridis, readable
+#: by colour-blind people and in greyscale.
+HEX_COLOURS = ("#fde725", "#7ad151", "#22a884", "#2a788e", "#414487", "#440154")
 
 
-def _aggregated(sub: pd.DataFrame, st_: Any, step: float, fg: LayerSpec) -> None:
-    cells = pd.DataFrame({
-        "cx": np.floor(sub["_lon"].to_numpy() / step),
-        "cy": np.floor(sub["_lat"].to_numpy() / step),
-        "lon": sub["_lon"].to_numpy(), "lat": sub["_lat"].to_numpy(),
-        "d": sub["date_text"].to_numpy(),
-    })
-    agg = cells.groupby(["cx", "cy"]).agg(n=("lon", "size"), lon=("lon", "mean"),
-                                          lat=("lat", "mean"), d0=("d", "min"), d1=("d", "max"))
-    geoms = shapely.points(agg["lon"].to_numpy(), agg["lat"].to_numpy())
-    props = [{
-        "n": int(n), "nlabel": f"{n:,}" if n < 1000 else f"{n / 1000:.0f}k",
-        "tip": f"<b>{n:,} events</b> · {esc(st_.label)}<br>{esc(d0)} – {esc(d1)}"
-               f"<br>grid cell {step:g}° (zoom in the table for details)",
-    } for n, d0, d1 in zip(agg["n"], agg["d0"], agg["d1"], strict=True)]
-    icon = shape_svg(st_.shape, st_.color, 26, label="__N__")
-    _layer(fg, features(geoms, props), point="count", icon_html=icon, icon_size=26)
+def hex_breaks(max_count: int, classes: int = len(HEX_COLOURS)) -> list[int]:
+    """Lower bounds of the count classes: 1, then geometric steps up to ``max_count``."""
+    if max_count <= 1:
+        return [1]
+    edges = np.unique(np.round(np.geomspace(1, max_count + 1, classes + 1)[:-1]).astype(int))
+    return [int(e) for e in edges if e >= 1] or [1]
+
+
+def _cell_polygon(cell: int) -> Any:
+    """Lon/lat polygon of an H3 cell; a cell across the antimeridian is kept in one piece by
+    shifting its western vertices by +360°."""
+    from h3.api import basic_int
+
+    ring = np.array([(lon, lat) for lat, lon in basic_int.cell_to_boundary(int(cell))])
+    if ring[:, 0].max() - ring[:, 0].min() > 180.0:
+        ring[:, 0] = np.where(ring[:, 0] < 0, ring[:, 0] + 360.0, ring[:, 0])
+    return shapely.Polygon(ring)
+
+
+def hex_aggregates(categories: Any, dates: Any, cells: np.ndarray, types: Sequence[str],
+                   res: int) -> tuple[LayerSpec, LayerSpec]:
+    """Hexagon aggregates of events given as aligned arrays: their type (``category``), date
+    and H3 cell at resolution ``res``. One polygon per cell holding events, coloured by its
+    count; the tooltip gives the count per type and the date span. Returns (layer spec,
+    legend spec)."""
+    frame = pd.DataFrame({"cell": np.asarray(cells, dtype=np.uint64),
+                          "type": pd.Series(categories).astype(str).to_numpy(),
+                          "day": pd.to_datetime(pd.Series(dates), errors="coerce").to_numpy()})
+    per_type = frame.groupby(["cell", "type"], sort=False).size().unstack(fill_value=0)
+    span = frame.groupby("cell", sort=False)["day"].agg(["min", "max"])
+    per_type = per_type.reindex(span.index)
+    total = per_type.sum(axis=1).to_numpy()
+    breaks = hex_breaks(int(total.max()) if len(total) else 1)
+    klass = np.searchsorted(np.array(breaks), total, side="right") - 1
+    order = [t for t in types if t in per_type.columns] + \
+        [t for t in per_type.columns if t not in types]
+    labels = {t: esc(event_style(t, types).label) for t in order}
+    counts = per_type[order].to_numpy()
+    props = []
+    for i, (n, k) in enumerate(zip(total, klass, strict=True)):
+        rows = "".join(f"<br>{labels[t]}: {c:,}" for t, c in zip(order, counts[i], strict=True)
+                       if c)
+        d0, d1 = span["min"].iloc[i], span["max"].iloc[i]
+        days = (f"{d0:%d %b %Y}" if d0 == d1 else f"{d0:%d %b %Y} – {d1:%d %b %Y}") \
+            if pd.notna(d0) else "dates unknown"
+        props.append({"tip": f"<b>{int(n):,} event{'s' if n != 1 else ''}</b>{rows}"
+                             f"<br>{days}<br>H3 cell, resolution {res}",
+                      "style": {"fillColor": HEX_COLOURS[int(k)]}})
+    geoms = np.array([_cell_polygon(c) for c in span.index.to_numpy()], dtype=object)
+    fg = _spec(f"Events per hexagon ({int(total.sum()):,})")
+    _layer(fg, features(geoms, props), style={"color": "#333", "weight": 0.6,
+                                              "fillOpacity": 0.6})
+    entries = []
+    for i, lo in enumerate(breaks):
+        hi = breaks[i + 1] - 1 if i + 1 < len(breaks) else int(total.max())
+        text = f"{lo:,}" if lo == hi else f"{lo:,}–{hi:,}"
+        entries.append((f'<span style="display:inline-block;width:14px;height:12px;'
+                        f'background:{HEX_COLOURS[i]};border:1px solid #333"></span>',
+                        f"{text} events"))
+    legend = {"name": "Legend", "control": False,
+              "layers": [{"legend": legend_html(entries, title="Events per hexagon")}]}
+    return fg, legend
 
 
 #: The measured geodesic path: yellow on a black casing, unlike the border (solid black) and

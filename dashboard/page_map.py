@@ -16,8 +16,12 @@ The DOM is the same as st_folium's (iframe ``streamlit_folium.st_folium``, Leafl
 
 from __future__ import annotations
 
+import hashlib
 import json
+import os
+import tempfile
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import Any
 
 import folium
@@ -60,12 +64,48 @@ def _base_parts() -> dict[str, Any]:
         mapview.StaticRegistry(key).add_to(fg)
         fg.add_to(m)
     m.get_root().render()
+    leaflet = sf._get_map_string(m)
+    js_links = [src for _, src in m.default_js]
+    served = _serve_base_script(leaflet)
+    if served:  # the browser fetches the static layers once, as a file
+        js_links.append(served)
+        leaflet = f"var {_MAP_VAR} = window.{_BUILDER}();\n"
     return {
-        "html": sf._get_html(m), "header": sf._get_header(m), "leaflet": sf._get_map_string(m),
-        "id": sf.get_full_id(m),
-        "js_links": [src for _, src in m.default_js],
+        "html": sf._get_html(m), "header": sf._get_header(m), "leaflet": leaflet,
+        "id": sf.get_full_id(m), "js_links": js_links,
         "css_links": [href for _, href in m.default_css],
     }
+
+
+_MAP_VAR = "map_div"  # the name streamlit-folium gives the map in its scripts
+_BUILDER = "__dashBuildBaseMap"
+#: Generated files under the app's static folder (served at /app/static/dash/gen/).
+GEN_DIR = Path(__file__).resolve().parent / "static" / "dash" / "gen"
+
+
+def _serve_base_script(leaflet: str) -> str | None:
+    """Write the base map's script (static layers included, ~0.9 MB) as a static file named
+    by its content hash and return its URL, so component updates carry a one-line script
+    instead of the whole base map. None (inline as before) when the folder is read-only."""
+    body = (f"window.{_BUILDER} = function () {{\n{leaflet}\nreturn {_MAP_VAR};\n}};\n"
+            ).encode()
+    name = f"base-{hashlib.sha256(body).hexdigest()[:16]}.js"
+    target = GEN_DIR / name
+    try:
+        if not (target.is_file() and target.read_bytes() == body):
+            GEN_DIR.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(dir=GEN_DIR, prefix=".base-", suffix=".part")
+            try:
+                with os.fdopen(fd, "wb") as fh:
+                    fh.write(body)
+                os.chmod(tmp, 0o644)
+                os.replace(tmp, target)
+            finally:
+                if os.path.exists(tmp):
+                    os.unlink(tmp)
+    except OSError:
+        return None
+    return f"{mapview.STATIC_URL}/dash/gen/{name}"
 
 
 def _dump(spec: page_layers.LayerSpec) -> str:
@@ -92,9 +132,12 @@ def _control_js(names: Sequence[tuple[int, str]]) -> str:
 
 def show(specs: Sequence[page_layers.LayerSpec], static_on: Sequence[str], *, key: str,
          center: tuple[float, float], zoom: int, height: int,
-         on_change: Callable[[], None]) -> Any:
+         on_change: Callable[[], None], track_view: bool = False) -> Any:
     """Draw the map: the cached base map, ``static_on`` static layers visible, and ``specs``
-    (dynamic layer specs, bottom first). Returns the map's value (its last click)."""
+    (dynamic layer specs, bottom first). Returns the map's value: its last click and, with
+    ``track_view``, its bounds and zoom (each pan or zoom then reruns the caller). The two
+    kinds are separate components (streamlit-folium fixes what it returns when it mounts),
+    so switching ``track_view`` redraws the map once."""
     base = _base_parts()
     visibility = {"name": "Static layers", "control": False,
                   "layers": [{"visible": list(static_on)}]}
@@ -102,7 +145,9 @@ def show(specs: Sequence[page_layers.LayerSpec], static_on: Sequence[str], *, ke
     feature_group = "".join(_group_js(_dump(s), i) for i, s in enumerate(groups))
     control = _control_js([(i, s["name"]) for i, s in enumerate(groups)
                            if s.get("control", True)])
-    hash_key = sf.generate_js_hash(base["leaflet"], key, False)
+    returned = ["last_clicked", "bounds", "zoom"] if track_view else ["last_clicked"]
+    hash_key = sf.generate_js_hash(base["leaflet"], key + (":view" if track_view else ""),
+                                   False)
 
     def _changed() -> None:
         st.session_state[key] = st.session_state.get(hash_key, {})
@@ -110,8 +155,8 @@ def show(specs: Sequence[page_layers.LayerSpec], static_on: Sequence[str], *, ke
 
     return sf._component_func(
         script=base["leaflet"], header=base["header"], html=base["html"], id=base["id"],
-        key=hash_key, height=height, width=None, returned_objects=["last_clicked"],
-        default={"last_clicked": None}, zoom=zoom, center=list(center),
+        key=hash_key, height=height, width=None, returned_objects=returned,
+        default={k: None for k in returned}, zoom=zoom, center=list(center),
         feature_group=feature_group, return_on_hover=False, layer_control=control,
         pixelated=False, css_links=base["css_links"], js_links=base["js_links"],
         on_change=_changed, wrap_longitude=False,

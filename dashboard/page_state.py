@@ -29,6 +29,8 @@ LAYERS: dict[str, str] = {
 DEFAULT_LAYERS = tuple(LAYERS)
 BASEMAPS = ("vector", "osm", "satellite")
 TABS = ("Measure", "Buffers", "Claims", "Data")
+#: Tabs below the map; only the open one is drawn (a lighter page on every rerun).
+BELOW = ("Events table", "Events per day", "Claims checked")
 MAX_ZOOM = 18
 
 
@@ -52,6 +54,7 @@ class ViewState:
     actor: str = ""
     min_fatalities: int = 0
     tab: str = TABS[0]
+    below: str = BELOW[0]
     center: tuple[float, float] | None = None
     zoom: int | None = None
 
@@ -113,6 +116,8 @@ def from_query(params: Mapping[str, object], *, event_types: Sequence[str] = (),
         state = replace(state, min_fatalities=min(max(int(_first(params, "minfat")), 0), 10**6))
     if _first(params, "tab") in TABS:
         state = replace(state, tab=_first(params, "tab"))
+    if _first(params, "below") in BELOW:
+        state = replace(state, below=_first(params, "below"))
     with contextlib.suppress(ValueError):
         lat, lon = (float(v) for v in _first(params, "c").split(","))
         if geodesy.latlon_ok(lat, lon):
@@ -154,6 +159,8 @@ def to_query(state: ViewState, *, all_types: Sequence[str] = ()) -> dict[str, st
         q["minfat"] = str(int(state.min_fatalities))
     if state.tab != TABS[0]:
         q["tab"] = state.tab
+    if state.below != BELOW[0]:
+        q["below"] = state.below
     if state.center is not None:
         q["c"] = f"{state.center[0]:.4f},{state.center[1]:.4f}"
     if state.zoom is not None:

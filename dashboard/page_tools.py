@@ -221,7 +221,7 @@ def claims_table() -> None:
     """Full-width claims table: claimed, measured and verdict first, then the claim and its
     source; below it how each value was measured."""
     claims = _claims()
-    st.subheader("Claims checked against measurements")
+    st.caption("The article's and officials' figures checked against exact WGS84 measurements.")
     table = pd.DataFrame([{
         "Claimed": f"{c.claimed:,.0f} {c.unit}", "Measured": f"{c.measured:,.1f} {c.unit}",
         "Verdict": c.verdict, "Difference": f"{c.difference:+,.1f} {c.unit}",

@@ -172,7 +172,7 @@ def test_bad_radii_are_one_message_not_a_traceback():
 
 
 def test_claims_table_is_full_width_with_verdict_first():
-    at = _run()
+    at = _run({"below": "Claims checked"})
     table = next(d.value for d in at.dataframe if "Claim" in d.value.columns)
     assert list(table.columns[:3]) == ["Claimed", "Measured", "Verdict"]
     from dashboard import claims
@@ -232,4 +232,82 @@ def test_timeline_is_on_a_date_axis_coloured_like_the_map():
     assert spec["height"] >= 200
     assert spec["encoding"]["color"]["scale"]["range"] == [
         mapview.event_style(t, types).color for t in types]
-    assert len(at.get("vega_lite_chart")) == 1
+    assert len(at.get("vega_lite_chart")) == 0  # only the open tab below the map is drawn
+    chart = _run({"below": "Events per day"})
+    assert len(chart.get("vega_lite_chart")) == 1
+    assert not [d for d in chart.dataframe  # neither the event table nor the claims table
+                if d.key == "event_table" or "Tolerance" in d.value.columns]
+
+
+def test_below_map_tabs_draw_only_the_open_one_and_go_in_the_permalink():
+    at = _run({"below": "Claims checked"})
+    assert [d for d in at.dataframe if "Tolerance" in d.value.columns]
+    assert not [d for d in at.dataframe if d.key == "event_table"]
+    assert at.query_params.get("below") in ("Claims checked", ["Claims checked"])
+    plain = _run()
+    assert plain.dataframe(key="event_table").value is not None
+    assert "below" not in plain.query_params
+
+
+def _many_events(n: int, seed: int = 0) -> gpd.GeoDataFrame:
+    import numpy as np
+
+    rng = np.random.default_rng(seed)
+    lat, lon = rng.uniform(25.0, 30.5, n), rng.uniform(58.0, 66.0, n)
+    df = pd.DataFrame({
+        "event_id_cnty": [f"MANY{i}" for i in range(n)],
+        "event_date": (pd.Timestamp("2024-01-01") + pd.to_timedelta(
+            rng.integers(0, 20, n), unit="D")).strftime("%Y-%m-%d"),
+        "country": "Pakistan", "location": [f"Place {i}" for i in range(n)],
+        "event_type": "Explosions/Remote violence", "sub_event_type": "Air/drone strike",
+        "category": rng.choice(["strike", "attack"], n), "latitude": lat, "longitude": lon,
+        "geo_precision": 1, "fatalities": 0})
+    gdf = gpd.GeoDataFrame(df, geometry=gpd.points_from_xy(lon, lat), crs="EPSG:4326")
+    return events.normalise(gdf)
+
+
+def test_many_events_are_hexagons_with_a_limited_table_then_single_events_zoomed_in():
+    import os
+
+    from dashboard import mapview, page_events, settings
+
+    n = settings.PAGE_AGGREGATE_ABOVE + 3000
+    many = _many_events(n)
+    EventStore(os.environ["DASHBOARD_STORE"]).upsert(many, origin="test", label="many")
+    at = _run()
+    notes = [c.value for c in at.caption if "drawn as hexagons" in c.value]
+    assert notes and "H3 resolution" in notes[0]
+    table = at.dataframe(key="event_table").value
+    assert len(table) == settings.PAGE_TABLE_ROWS  # never every row
+    # the table lists the latest events in view: no row is older than the rows left out
+    in_table = set(table["ID"])
+    dates = pd.to_datetime(many.set_index("event_id_cnty")["event_date"])
+    left_out = dates[~dates.index.isin(in_table)]
+    listed = dates[dates.index.isin(in_table)]
+    assert listed.min() >= left_out.max()
+    # zoomed in on a small area: the events in view are drawn one by one
+    zoom = 11
+    bounds = mapview.view_bounds((27.5, 62.0), zoom, width_px=page_events.MAP_WIDTH_PX,
+                                 height_px=620)
+    at2 = _run({"c": "27.5000,62.0000", "z": str(zoom)})
+    assert not [c.value for c in at2.caption if "drawn as hexagons" in c.value]
+    assert [c.value for c in at2.caption if "drawn one by one" in c.value]
+    table2 = at2.dataframe(key="event_table").value
+    w, s, e, n_ = bounds
+    inside = many[(many.geometry.x >= w) & (many.geometry.x <= e) & (many.geometry.y >= s)
+                  & (many.geometry.y <= n_)]
+    assert set(table2["ID"]) == set(inside["event_id_cnty"])
+
+
+def test_filters_work_on_hexagons_too():
+    import os
+
+    from dashboard import settings
+
+    many = _many_events(settings.PAGE_AGGREGATE_ABOVE + 3000, seed=2)
+    EventStore(os.environ["DASHBOARD_STORE"]).upsert(many, origin="test", label="many")
+    at = _run({"from": "2024-01-05", "to": "2024-01-05"})
+    kept = many[pd.to_datetime(many["event_date"]) == pd.Timestamp("2024-01-05")]
+    assert len(kept) <= settings.PAGE_AGGREGATE_ABOVE  # one day: few enough for markers
+    assert not [c.value for c in at.caption if "drawn as hexagons" in c.value]
+    assert set(at.dataframe(key="event_table").value["ID"]) >= set(kept["event_id_cnty"])

@@ -931,7 +931,7 @@ def test_sorted_table_row_select_highlights_that_row(page, app):
     ev = _curated()
     last = ev.sort_values("event_date").iloc[-1]
     frame = _open(page, app)
-    page.get_by_text("Events shown on the map").scroll_into_view_if_needed()
+    page.get_by_role("tab", name="Events table").scroll_into_view_if_needed()
     grid = page.locator("[data-testid=stDataFrame]").filter(
         has=page.locator("table", has_text="Border distance")).first
     grid.scroll_into_view_if_needed()

@@ -3,6 +3,7 @@
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import shapely
 import pytest
 from pyproj import Geod
 from shapely.geometry import LineString, Point, Polygon
@@ -81,25 +82,40 @@ def test_popups_and_tooltips_escape_untrusted_text():
     assert 'href="javascript' not in sabz["pop"]
 
 
-def test_many_events_are_aggregated_with_exact_counts():
+def test_hexagon_aggregates_count_every_event_in_its_own_h3_cell():
+    import h3
+
+    from dashboard import enrich
+
     rng = np.random.default_rng(1)
     n = 5000
-    ev = gpd.GeoDataFrame(
-        {"event_id_cnty": [f"S{i}" for i in range(n)],
-         "event_date": pd.Timestamp("2024-01-16"),
-         "category": rng.choice(["strike", "attack"], n), "location": "x", "geo_precision": 1},
-        geometry=gpd.points_from_xy(rng.uniform(55, 70, n), rng.uniform(24, 32, n)),
-        crs="EPSG:4326",
-    )
-    specs = pl.event_groups(ev, ["strike", "attack"], aggregate_above=1000)
+    lat, lon = rng.uniform(24, 32, n), rng.uniform(55, 70, n)
+    cats = rng.choice(["strike", "attack", "<b>odd</b>"], n)
+    days = pd.Timestamp("2024-01-01") + pd.to_timedelta(rng.integers(0, 30, n), unit="D")
+    cells = enrich.h3_cells(lat, lon, 4, as_int=True)
+    layer, legend = pl.hex_aggregates(cats, days, cells, ["strike", "attack", "<b>odd</b>"], 4)
+    feats = layer["layers"][0]["data"]["features"]
+    assert len(feats) == len(np.unique(cells))
     total = 0
-    for spec in specs:
-        (layer,) = spec["layers"]
-        assert layer["point"] == "count"
-        feats = layer["data"]["features"]
-        assert len(feats) <= 800
-        total += sum(f["properties"]["n"] for f in feats)
+    for f in feats:
+        count = int(f["properties"]["tip"].split("</b>")[0].split("<b>")[1].split()[0]
+                    .replace(",", ""))
+        total += count
+        ring = np.array(f["geometry"]["coordinates"][0])
+        centre = shapely.Polygon(ring).representative_point()
+        cell = h3.str_to_int(h3.latlng_to_cell(centre.y, centre.x, 4))
+        assert count == int((cells == cell).sum())  # the polygon is the cell it counts
+        assert "<b>odd</b>" not in f["properties"]["tip"]  # type labels are escaped
     assert total == n
+    colours = [f["properties"]["style"]["fillColor"] for f in feats]
+    assert set(colours) <= set(pl.HEX_COLOURS)
+    assert "Events per hexagon" in legend["layers"][0]["legend"]
+
+
+def test_hex_breaks_start_at_one_and_rise():
+    assert pl.hex_breaks(1) == [1]
+    b = pl.hex_breaks(5000)
+    assert b[0] == 1 and b == sorted(set(b)) and b[-1] <= 5000 and len(b) <= len(pl.HEX_COLOURS)
 
 
 def test_provinces_emphasise_the_two_baloch_provinces():
