@@ -388,6 +388,7 @@ _FREE_SLACK_M = 0.3  # below this slack the chord-nearest segment is taken witho
 _MAX_CANDIDATES = 64  # segments kept per point and level; more → the exact path
 _FAST_CHUNK = 16_384  # points per vectorised pass (bounds memory)
 _POLAR_LAT = 89.9  # points or vertices nearer a pole than this take the exact path
+_FAR_CHORD_M = 4_900_000.0  # farther (chord ≈ 5,000 km geodesic): the exact path
 _WGS84_A = GEOD.a
 _WGS84_B = GEOD.b
 _WGS84_E2 = GEOD.es
@@ -672,7 +673,7 @@ def _fast_on_lines(la: np.ndarray, lo: np.ndarray,
     at_min = np.flatnonzero(d == np.repeat(c, _group_sizes(starts, len(pt))))
     first = at_min[_group_starts(pt[at_min])]
     j, t0 = seg[first], t[first]
-    certified = (np.abs(la) < _POLAR_LAT) & (not lines.polar)
+    certified = (np.abs(la) < _POLAR_LAT) & (not lines.polar) & (c <= _FAR_CHORD_M)
     hard = _shell(c, lines) > _FREE_SLACK_M
     if hard.any():
         rows = np.flatnonzero(hard)
@@ -756,17 +757,55 @@ def _exact_on_candidates(la: np.ndarray, lo: np.ndarray, pt: np.ndarray, seg: np
                          d: np.ndarray, t: np.ndarray, c: np.ndarray,
                          lines: _Lines) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The exact path: every candidate segment whose chord distance is within the ranking
-    slack of the nearest (so the geodesic nearest point is among them) is measured by the
-    iterative geodesic refinement (:func:`_refine`); the nearest wins. (distance_m, lon, lat)
-    per point row of ``la``."""
+    slack of the nearest (so the geodesic nearest point is among them) is measured on the
+    ellipsoid (one ``Geod.inv`` and one along-track step each); the nearest is measured again
+    by the iterative geodesic refinement (:func:`_refine`). (distance_m, lon, lat) per point
+    row of ``la``."""
     keep = d <= (c + _shell(c, lines))[pt]
     pt, seg, t = pt[keep], seg[keep], t[keep]
+    # each candidate: one Geod.inv from its chord foot and one along-track step (as the
+    # fast path does for one segment) ranks them; the winner is then refined iteratively.
+    # Beyond _FAR_CHORD_M the step is not trusted: every candidate is refined.
+    far = (c > _FAR_CHORD_M)[pt]
+    if far.any():
+        dist, lon, lat = np.empty(len(c)), np.empty(len(c)), np.empty(len(c))
+        rows = np.unique(pt[far])
+        va, vb = lines.seg[seg[far]], lines.seg[seg[far]] + 1
+        dd, xx, yy = _refine(lo[pt[far]], la[pt[far]], lines.lonlat[va, 0],
+                             lines.lonlat[va, 1], lines.lonlat[vb, 0], lines.lonlat[vb, 1],
+                             t[far])
+        order = np.lexsort((dd, pt[far]))
+        first = order[_group_starts(pt[far][order])]
+        dist[rows], lon[rows], lat[rows] = dd[first], xx[first], yy[first]
+        if far.all():
+            return dist, lon, lat
+        near_rows = np.setdiff1d(np.arange(len(c)), rows)
+        remap = np.full(len(c), -1)
+        remap[near_rows] = np.arange(len(near_rows))
+        sub = _exact_on_candidates(la[near_rows], lo[near_rows], remap[pt[~far]], seg[~far],
+                                   np.zeros(int((~far).sum())), t[~far],
+                                   np.zeros(len(near_rows)), lines)
+        dist[near_rows], lon[near_rows], lat[near_rows] = sub
+        return dist, lon, lat
+    lon0, lat0 = _on_segment(lines, seg, t)
+    az, _, d0 = GEOD.inv(lon0, lat0, lo[pt], la[pt])
+    d0 = np.asarray(d0, dtype=float)
+    a0 = np.minimum(d0 / EARTH_RADIUS_M, 1.5)
+    alpha = np.radians(np.asarray(az, dtype=float)) - _heading(lines, seg,
+                                                               _east_north(lon0, lat0))
+    length = np.take(lines.length, seg)
+    step = EARTH_RADIUS_M * np.arctan(np.tan(a0) * np.cos(alpha))
+    moved = np.clip(step, -t * length, (1.0 - t) * length)
+    rank = np.minimum(d0, _moved_distance(a0, moved, alpha))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        t1 = np.clip(np.nan_to_num(t + moved / length), 0.0, 1.0)
+    order = np.lexsort((rank, pt))
+    first = order[_group_starts(pt[order])]
+    pt, seg, t1 = pt[first], seg[first], t1[first]
     va, vb = lines.seg[seg], lines.seg[seg] + 1
     dist, lon, lat = _refine(lo[pt], la[pt], lines.lonlat[va, 0], lines.lonlat[va, 1],
-                             lines.lonlat[vb, 0], lines.lonlat[vb, 1], t)
-    order = np.lexsort((dist, pt))
-    first = order[_group_starts(pt[order])]
-    return dist[first], lon[first], lat[first]
+                             lines.lonlat[vb, 0], lines.lonlat[vb, 1], t1)
+    return dist, lon, lat
 
 
 def _east_north(lon: np.ndarray, lat: np.ndarray) -> tuple[np.ndarray, ...]:
