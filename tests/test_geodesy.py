@@ -506,3 +506,13 @@ def test_two_basins_where_chord_and_geodesic_rankings_disagree():
     res = geodesy.nearest_on_geometry([plat], [plon], geom)
     assert res["distance_m"].iloc[0] == pytest.approx(dist, abs=1e-3)
     assert res["nearest_lon"].iloc[0] == pytest.approx(xe[0], abs=1e-7)
+
+
+def test_points_a_continent_away_take_the_exact_path_and_match_brute_force():
+    border = layers.load_border().geometry
+    cities = np.array([(51.51, -0.13), (40.71, -74.01), (-33.87, 151.21), (-23.55, -46.63),
+                       (64.15, -21.94), (-54.80, -68.30)])
+    got, _ = _check_against_brute(cities[:, 0], cities[:, 1], border, tol_m=1e-3)
+    assert got.min() > 5_000_000
+    *_, ok = geodesy._fast_on_lines(cities[:, 0], cities[:, 1], geodesy.prepared_lines(border))
+    assert not ok.any()
