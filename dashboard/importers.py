@@ -32,7 +32,7 @@ import math
 import re
 import tempfile
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from operator import methodcaller
 from pathlib import Path
@@ -78,6 +78,8 @@ _ID_CHUNK = 65_536
 STREAM_MIN_BYTES = 8 * 1024 * 1024
 #: Bytes of CSV text parsed (and validated) at once when streaming.
 STREAM_BLOCK_BYTES = 16 * 1024 * 1024
+#: Rows of a Parquet file read (and validated) at once.
+PARQUET_BATCH_ROWS = 65_536
 _NEAR_CHUNK = 20_000
 _BLANK = re.compile(rb"(\xef\xbb\xbf)?\s*")
 
@@ -768,7 +770,10 @@ def _parse_csv_arrow(data: bytes, delimiter: str, width: int) -> pd.DataFrame | 
     try:
         table = pcsv.read_csv(
             pa.BufferReader(data),
-            read_options=pcsv.ReadOptions(column_names=names, block_size=4 << 20),
+            # one block: Arrow's chunker drops the LF of a quoted CR LF that straddles a
+            # block boundary (a silent change of the text), so the text is not split
+            read_options=pcsv.ReadOptions(column_names=names,
+                                          block_size=min(len(data) + 1, 2**31 - 1)),
             parse_options=pcsv.ParseOptions(
                 delimiter=delimiter, quote_char='"', double_quote=True, escape_char=False,
                 newlines_in_values=True, ignore_empty_lines=False, invalid_row_handler=invalid),
@@ -794,21 +799,44 @@ def _field_counts(text: str, delimiter: str) -> np.ndarray:
         raise ImportRejected(f"The CSV file cannot be parsed ({_one_line(err, 100)}).") from None
 
 
+def _record_pieces(path: Path) -> Iterator[bytes]:
+    """The bytes of a CSV file in pieces of about ``STREAM_BLOCK_BYTES`` that each end at a
+    record boundary: a line feed with an even number of quote characters before it (RFC 4180
+    quoting), found vectorised. A record longer than a block makes its piece longer."""
+    carry = b""
+    with open(path, "rb") as fh:
+        while True:
+            block = fh.read(STREAM_BLOCK_BYTES)
+            buf = carry + block if carry else block
+            if not block:
+                if buf:
+                    yield buf
+                return
+            arr = np.frombuffer(buf, np.uint8)
+            feeds = np.flatnonzero(arr == 10)
+            quotes = np.flatnonzero(arr == 34)
+            ends = feeds[np.searchsorted(quotes, feeds) % 2 == 0]  # pieces start outside quotes
+            del arr, feeds, quotes
+            if len(ends) == 0:
+                carry = buf
+                continue
+            cut = int(ends[-1]) + 1
+            yield buf[:cut]
+            carry = buf[cut:]
+
+
 def _stream_csv(path: Path, suffix: str) -> ImportResult | None:
-    """A CSV file on disk read block by block (pyarrow's streaming reader, blocks of
-    ``STREAM_BLOCK_BYTES``), each block validated by :func:`_validate` as it comes, so the
-    file's text is never held whole: memory grows with the accepted events, not the file.
+    """A CSV file on disk read piece by piece (pieces of about ``STREAM_BLOCK_BYTES`` cut at
+    record boundaries, each parsed by the same Arrow parser as the one-pass reader and
+    validated by :func:`_validate` as it comes), so the file's text is never held whole:
+    memory grows with the accepted events, not with the file.
 
     Gives exactly what :func:`_read_csv` gives (the same events, line numbers and reasons; an
-    id repeated in a later block is rejected as it would be in one pass). Returns None when
+    id repeated in a later piece is rejected as it would be in one pass). Returns None when
     this path does not apply — UTF-16, a record whose field count differs from the header's,
     an unbalanced quote, text that is not UTF-8, no usable header — and the caller then reads
     the whole file, which handles (or explains) those cases.
     """
-    import pyarrow as pa
-    import pyarrow.compute as pc
-    import pyarrow.csv as pcsv
-
     try:
         with open(path, "rb") as fh:
             head_bytes = fh.read(1 << 20)
@@ -817,10 +845,8 @@ def _stream_csv(path: Path, suffix: str) -> ImportResult | None:
                 quotes += block.count(b'"')
     except OSError:
         return None
-    if quotes % 2:  # an open quote: pandas' parser reports where (the whole-file reader)
-        return None
-    if head_bytes.startswith((b"\xff\xfe", b"\xfe\xff")) or _looks_binary(head_bytes) \
-            or _BLANK.fullmatch(head_bytes):
+    if quotes % 2 or head_bytes.startswith((b"\xff\xfe", b"\xfe\xff")) \
+            or _looks_binary(head_bytes) or _BLANK.fullmatch(head_bytes):
         return None
     try:
         delimiter, header = _choose_delimiter(head_bytes.decode("utf-8-sig", "ignore"), suffix)
@@ -828,80 +854,81 @@ def _stream_csv(path: Path, suffix: str) -> ImportResult | None:
         return None
     width = len(header)
     cols = _canonical(header)
-    names = [f"f{i}" for i in range(width)]
-
-    def invalid(_row: Any) -> str:
-        return "error"  # the whole-file reader handles such records one by one
-
+    parts: list[gpd.GeoDataFrame] = []
+    part_lines: list[np.ndarray] = []
+    bad: list[Rejected] = []
+    line = 1  # physical line where the next piece starts
+    first = True
     try:
-        reader = pcsv.open_csv(
-            str(path),
-            read_options=pcsv.ReadOptions(column_names=names, block_size=STREAM_BLOCK_BYTES),
-            parse_options=pcsv.ParseOptions(
-                delimiter=delimiter, quote_char='"', double_quote=True, escape_char=False,
-                newlines_in_values=True, ignore_empty_lines=False, invalid_row_handler=invalid),
-            convert_options=pcsv.ConvertOptions(
-                column_types=dict.fromkeys(names, pa.string()), strings_can_be_null=False,
-                quoted_strings_can_be_null=False))
-        parts: list[gpd.GeoDataFrame] = []
-        part_lines: list[np.ndarray] = []
-        bad: list[Rejected] = []
-        records = 0  # records read so far (the header is record 0)
-        breaks = 0  # line breaks inside the fields of those records
-        for batch in reader:
-            n = batch.num_rows
-            if n == 0:
-                continue
-            inner = np.zeros(n, np.int64)
-            for col in batch.columns:
-                inner += pc.count_substring(col, "\n").to_numpy(zero_copy_only=False)
-            lines = (1 + records + np.arange(n) + breaks
-                     + np.concatenate([[0], np.cumsum(inner)[:-1]]))
-            first = 1 if records == 0 else 0  # the header record
-            records += n
-            breaks += int(inner.sum())
-            blank = np.ones(n, bool)
-            for col in batch.columns:
-                blank &= np.asarray(pc.equal(pc.utf8_trim_whitespace(col), "")
-                                    .to_numpy(zero_copy_only=False), bool)
-            blank[:first] = True
+        for piece in _record_pieces(path):
+            if not first and piece.startswith(b"\xef\xbb\xbf"):
+                return None  # Arrow would drop a BOM-like text at a piece's start
+            try:
+                piece.decode("utf-8-sig" if first else "utf-8")
+            except UnicodeDecodeError:
+                return None  # the one-pass reader says where the bad byte is
+            frame = _parse_csv_arrow(piece, delimiter, width)
+            if frame is None:
+                return None
+            nrec = len(frame)
+            feeds = piece.count(b"\n")
+            inner = np.zeros(nrec, np.int64)
+            if feeds != (nrec if piece.endswith(b"\n") else nrec - 1):
+                for col in frame.columns:
+                    inner += frame[col].str.count("\n").fillna(0).to_numpy(np.int64)
+            lines = line + np.arange(nrec) + np.concatenate([[0], np.cumsum(inner)[:-1]])
+            line += feeds
+            del piece
+            if first:
+                frame, lines, first = frame.iloc[1:].reset_index(drop=True), lines[1:], False
+            blank = np.ones(len(frame), bool)
+            for col in frame.columns:
+                idx = np.flatnonzero(blank)
+                if len(idx) == 0:
+                    break
+                blank[idx] = (frame[col].iloc[idx].str.strip() == "").fillna(True).to_numpy(bool)
             keep = np.flatnonzero(~blank)
             if len(keep) == 0:
                 continue
-            take = pa.array(keep)
-            raw = pd.DataFrame({target: model.arrow_text(batch.column(pos).take(take))
-                                for pos, target in cols.items()})
+            raw = pd.DataFrame({target: frame[pos].iloc[keep].reset_index(drop=True)
+                                for pos, target in cols.items() if pos in frame.columns})
+            del frame
             events, rejected = _validate(raw, lines[keep], "line", csv_text=True)
             del raw
             gone = np.fromiter((r.row for r in rejected), np.int64, len(rejected))
             part_lines.append(lines[keep][~np.isin(lines[keep], gone)])
             parts.append(events)
             bad += rejected
-        if records == 0:
-            return None
-    except (pa.ArrowInvalid, pa.ArrowException, OSError, UnicodeDecodeError):
+    except OSError:
+        return None
+    if first:
         return None
     if not parts:  # only a header (and blank rows): what the one-pass reader gives
-        empty = pd.DataFrame({target: model.arrow_text(pa.array([], pa.string()))
-                              for target in cols.values()})
+        empty = pd.DataFrame({target: pd.Series([], dtype="str") for target in cols.values()})
         return _result(empty, np.zeros(0, np.int64), bad, "line", csv_text=True)
+    return _combine(parts, part_lines, bad, "line")
+
+
+def _combine(parts: list[gpd.GeoDataFrame], part_rows: list[np.ndarray],
+             bad: list[Rejected], label: str) -> ImportResult:
+    """One result from blocks validated one by one (``part_rows``: the line or row numbers
+    of each block's accepted events). An id accepted in one block and given again in a later
+    one is rejected there, as the one-pass check rejects every repeat after the first."""
     events = pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0]
-    del parts
-    accepted_lines = np.concatenate(part_lines)
-    # an id accepted in one block and again in a later one: the later rows are rejected
+    parts.clear()
+    accepted = np.concatenate(part_rows)
     ids = events["event_id_cnty"]
     dup = ids.duplicated(keep="first").to_numpy(bool)
     if dup.any():
-        first_line = dict(zip(ids[~dup].tolist(), accepted_lines[~dup].tolist(), strict=True))
+        first_row = dict(zip(ids[~dup].tolist(), accepted[~dup].tolist(), strict=True))
         for i in np.flatnonzero(dup):
-            line = int(accepted_lines[i])
-            bad.append(Rejected(line, f"line {line}: event id {_shown(ids.iloc[i])} repeats "
-                                f"line {first_line[ids.iloc[i]]}"))
+            row = int(accepted[i])
+            bad.append(Rejected(row, f"{label} {row}: event id {_shown(ids.iloc[i])} repeats "
+                                f"{label} {first_row[ids.iloc[i]]}"))
         events = events.iloc[np.flatnonzero(~dup)].reset_index(drop=True)
     gdf = gpd.GeoDataFrame(events, geometry="geometry", crs="EPSG:4326", copy=False)
     _release_free_memory()
-    return ImportResult(events=gdf, rejected=sorted(bad, key=lambda r: r.row),
-                        row_label="line")
+    return ImportResult(events=gdf, rejected=sorted(bad, key=lambda r: r.row), row_label=label)
 
 
 def _read_csv(source: bytes | list[bytes], suffix: str = ".csv") -> ImportResult:
@@ -1324,77 +1351,22 @@ def _arrow_to_raw(table: Any, shown: str) -> tuple[pd.DataFrame, np.ndarray]:
     return pd.DataFrame(out, index=pd.RangeIndex(n)), reasons
 
 
-def _parquet_tables(files: list[Path], base: Path | None, shown: str) -> tuple[Any, Any]:
-    """One Arrow table of all ``files`` (in order) and the first file's schema (with its
-    GeoParquet metadata). Hive partition values from the folder names (``year=2024``,
-    percent-encoded; ``__HIVE_DEFAULT_PARTITION__`` is missing) become text columns. Each
-    file is read by pyarrow's Parquet reader, not its dataset scanner (whose threads can
-    abort the process at exit, apache/arrow#34314)."""
-    from urllib.parse import unquote
-
-    import pyarrow as pa
-    import pyarrow.parquet as pq
-
-    tables = []
-    schema = None
-    for f in files:
-        name = shown if base is None else f"{shown}/{f.relative_to(base)}"
-        try:
-            pf = pq.ParquetFile(f)
-            table = pf.read()
-        except (pa.ArrowException, OSError, ValueError, TypeError, IndexError) as err:
-            raise ImportRejected(f"{name} cannot be read as Parquet "
-                                 f"({_parquet_sentence(err)}).") from None
-        schema = pf.schema_arrow if schema is None else schema
-        if base is not None:
-            for part in f.relative_to(base).parts[:-1]:
-                key, _, value = part.partition("=")
-                if key in table.column_names:
-                    continue
-                text = None if value == "__HIVE_DEFAULT_PARTITION__" else unquote(value)
-                table = table.append_column(key, pa.repeat(pa.scalar(text, pa.string()),
-                                                           table.num_rows))
-        tables.append(table.replace_schema_metadata(None))
-    try:
-        table = pa.concat_tables(tables, promote_options="permissive") if len(tables) > 1 \
-            else tables[0]
-    except (pa.ArrowException, ValueError, TypeError) as err:
-        raise ImportRejected(f"The files of {shown} do not have the same columns "
-                             f"({_parquet_sentence(err)}).") from None
-    return table, schema
-
-
-def _read_parquet(files: list[Path], base: Path | None, shown: str) -> ImportResult:
-    """Events from one Parquet file (``base`` None) or the files of a hive-partitioned
-    dataset folder ``base``. GeoParquet geometry (WKB points, any CRS: transformed to
-    longitude/latitude) gives the coordinates; a plain Parquet table needs latitude/longitude
-    columns like a CSV file. Rows are numbered from 1 in file order."""
-    for f in files:
-        _check_parquet_file(f, shown if base is None else f"{shown}/{f.relative_to(base)}")
-    table, schema = _parquet_tables(files, base, shown)
-    geo = _geo_meta(schema, shown)
-    if geo is not None and geo["primary"] not in table.column_names:
-        raise ImportRejected(f"{shown} names the geometry column "
-                             f"{_one_line(geo['primary'], 40)!r} in its GeoParquet metadata "
-                             "but has no such column.")
+def _parquet_block(table: Any, geo: dict[str, Any] | None, crs: Any, shown: str,
+                   first: int) -> tuple[pd.DataFrame, np.ndarray, list[Rejected]]:
+    """One block of a Parquet file (rows numbered from ``first``): the raw model columns of
+    the rows that pass the Parquet-level checks (geometry, UTF-8, NULs in lists) for
+    :func:`_validate`, their row numbers, and the rows rejected here."""
     n = table.num_rows
-    nums = np.arange(1, n + 1)
+    nums = np.arange(first, first + n)
     if geo is None:
-        missing = _missing(_canonical(list(table.column_names)))
-        if missing:
-            listed = ", ".join(missing[:-1]) + " or " + missing[-1] if len(missing) > 1 \
-                else missing[0]
-            raise ImportRejected(f"{shown} has no GeoParquet geometry and no {listed} column.")
         raw, reasons = _arrow_to_raw(table, shown)
-        del table
     else:
         geoms, invalid = _geometries(table.column(geo["primary"]), geo["encoding"], shown)
-        crs = _parquet_crs(geo, shown)
         rest = table.drop_columns([c for c in table.column_names
                                    if c in (geo["primary"], "bbox")
                                    or c.strip().casefold() in (*LAT_NAMES, *LON_NAMES)])
         raw, reasons = _arrow_to_raw(rest, shown)
-        del table, rest
+        del rest
         empty = ~invalid & (shapely.is_missing(geoms) | shapely.is_empty(geoms))
         kinds = shapely.get_type_id(geoms)
         names = {1: "LineString", 2: "LinearRing", 3: "Polygon", 4: "MultiPoint",
@@ -1406,21 +1378,95 @@ def _read_parquet(files: list[Path], base: Path | None, shown: str) -> ImportRes
                                      "not a Point")):
             for i in np.flatnonzero(mask & (reasons == "")):
                 reasons[i] = why(kinds[i])
-        ok = np.flatnonzero(reasons == "")
-        points = gpd.GeoDataFrame(geometry=gpd.GeoSeries(geoms[ok]), crs=crs)
-        points = _to_wgs84(points, "", what=shown)
-        raw = raw.iloc[ok].reset_index(drop=True)
-        raw["longitude"] = shapely.get_x(points.geometry.values)
-        raw["latitude"] = shapely.get_y(points.geometry.values)
-        bad = [Rejected(int(nums[i]), f"row {nums[i]}: {reasons[i]}")
-               for i in np.flatnonzero(reasons != "")]
-        return _result(raw, nums[ok], bad, "row")
     ok = np.flatnonzero(reasons == "")
     bad = [Rejected(int(nums[i]), f"row {nums[i]}: {reasons[i]}")
            for i in np.flatnonzero(reasons != "")]
     if len(ok) < n:
         raw = raw.iloc[ok].reset_index(drop=True)
-    return _result(raw, nums[ok], bad, "row")
+    if geo is not None:
+        points = gpd.GeoDataFrame(geometry=gpd.GeoSeries(geoms[ok]), crs=crs)
+        points = _to_wgs84(points, "", what=shown)
+        raw["longitude"] = shapely.get_x(points.geometry.values)
+        raw["latitude"] = shapely.get_y(points.geometry.values)
+    return raw, nums[ok], bad
+
+
+def _partition_values(path: Path, base: Path | None) -> list[tuple[str, str | None]]:
+    """Hive partition values of a file below ``base`` from its folder names (``year=2024``,
+    percent-encoded; ``__HIVE_DEFAULT_PARTITION__`` is missing)."""
+    from urllib.parse import unquote
+
+    if base is None:
+        return []
+    out = []
+    for part in path.relative_to(base).parts[:-1]:
+        key, _, value = part.partition("=")
+        out.append((key, None if value == "__HIVE_DEFAULT_PARTITION__" else unquote(value)))
+    return out
+
+
+def _read_parquet(files: list[Path], base: Path | None, shown: str) -> ImportResult:
+    """Events from one Parquet file (``base`` None) or the files of a hive-partitioned
+    dataset folder ``base`` (partition values from the folder names become text columns).
+    GeoParquet geometry (WKB or GeoArrow points, any CRS: transformed to longitude/latitude)
+    gives the coordinates; a plain Parquet table needs latitude/longitude columns like a CSV
+    file. Rows are numbered from 1 in file order.
+
+    Read in blocks of ``PARQUET_BATCH_ROWS`` rows by pyarrow's Parquet reader (not its
+    dataset scanner, whose threads can abort the process at exit, apache/arrow#34314), each
+    validated as it comes: memory grows with the accepted events, not with the file.
+    """
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    for f in files:
+        _check_parquet_file(f, shown if base is None else f"{shown}/{f.relative_to(base)}")
+    parts: list[gpd.GeoDataFrame] = []
+    part_rows: list[np.ndarray] = []
+    bad: list[Rejected] = []
+    done = 0
+    for f in files:
+        name = shown if base is None else f"{shown}/{f.relative_to(base)}"
+        keys = _partition_values(f, base)
+        try:
+            pf = pq.ParquetFile(f)
+            schema = pf.schema_arrow
+            geo = _geo_meta(schema, name)
+            if geo is not None and geo["primary"] not in schema.names:
+                raise ImportRejected(f"{name} names the geometry column "
+                                     f"{_one_line(geo['primary'], 40)!r} in its GeoParquet "
+                                     "metadata but has no such column.")
+            if geo is None:
+                missing = _missing(_canonical([*schema.names, *(k for k, _ in keys)]))
+                if missing:
+                    listed = ", ".join(missing[:-1]) + " or " + missing[-1] \
+                        if len(missing) > 1 else missing[0]
+                    raise ImportRejected(f"{name} has no GeoParquet geometry and no {listed} "
+                                         "column.")
+            crs = _parquet_crs(geo, name) if geo is not None else None
+            for batch in pf.iter_batches(batch_size=PARQUET_BATCH_ROWS):
+                table = pa.Table.from_batches([batch])
+                for key, value in keys:
+                    if key not in table.column_names:
+                        table = table.append_column(key, pa.repeat(pa.scalar(value, pa.string()),
+                                                                   table.num_rows))
+                raw, nums, rejected = _parquet_block(table, geo, crs, name, done + 1)
+                done += table.num_rows
+                del table, batch
+                events, more = _validate(raw, nums, "row")
+                del raw
+                gone = np.fromiter((r.row for r in more), np.int64, len(more))
+                part_rows.append(nums[~np.isin(nums, gone)])
+                parts.append(events)
+                bad += rejected + more
+        except ImportRejected:
+            raise
+        except (pa.ArrowException, OSError, ValueError, TypeError, IndexError) as err:
+            raise ImportRejected(f"{name} cannot be read as Parquet "
+                                 f"({_parquet_sentence(err)}).") from None
+    if not parts:
+        return _result(pd.DataFrame(), np.zeros(0, np.int64), bad, "row")
+    return _combine(parts, part_rows, bad, "row")
 
 
 def _import_parquet_path(path: Path) -> ImportResult:

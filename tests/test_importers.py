@@ -844,3 +844,22 @@ def test_small_and_odd_csv_files_read_the_same_streamed_or_whole(tmp_path, monke
         assert outcomes[0] == outcomes[1]
     else:
         _same_result(*outcomes)
+
+
+def test_a_quoted_cr_lf_at_arrows_4_mb_block_boundary_keeps_its_line_feed(tmp_path, monkeypatch):
+    """Arrow's CSV chunker dropped the LF of a quoted CR LF that straddles a block boundary
+    (4 MB blocks before): the text changed silently. Whole and streamed reads keep it."""
+    block = 4 << 20
+    rows = [f"2024-01-16,26.5,63.5,row {i:07d}\n" for i in range(block // 32)]
+    body = "event_date,lat,lon,notes\n" + "".join(rows[:(block - 200) // len(rows[0])])
+    start = '2024-01-16,26.5,63.5,"cr'
+    special = start + "p" * (block - 1 - len(body.encode()) - len(start)) + '\r\nlf"\n'
+    data = (body + special + "".join(rows[-10:])).encode()
+    assert data[block - 1:block + 1] == b"\r\n"
+    res = importers.import_bytes(data, "crlf.csv")
+    [kept] = [n for n in res.events["notes"] if n.startswith("cr")]
+    assert kept.endswith("p\r\nlf") and res.rejected == []
+    path = tmp_path / "crlf.csv"
+    path.write_bytes(data)
+    monkeypatch.setattr(importers, "STREAM_MIN_BYTES", 0)
+    _same_result(importers.import_file(path), res)
