@@ -3,8 +3,8 @@
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-import shapely
 import pytest
+import shapely
 from pyproj import Geod
 from shapely.geometry import LineString, Point, Polygon
 

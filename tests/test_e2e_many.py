@@ -1,0 +1,193 @@
+"""The page with many events, operated in Debian's Chromium: hexagons, zooming in to single
+events, panning, filters on hexagons; and the tabs under the map.
+
+Control → test:
+
+==================================================  ==============================================
+Map zoom + with many events (hexagons → events)     test_zooming_in_turns_hexagons_into_events
+Map drag with many events (hexagons follow)         test_zooming_in_turns_hexagons_into_events
+Event type checkbox on hexagons                     test_type_checkbox_changes_hexagon_counts
+Tabs under the map: Events table / Events per day   test_tabs_under_the_map_show_one_view_each
+/ Claims checked (and the permalink)
+==================================================  ==============================================
+"""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import parse_qsl
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pytest
+from e2e_helpers import FIRST_RENDER_MS, MAP_IFRAME, STEP_MS, map_eval, start_server, stop_server
+
+from dashboard import events, mapview, settings
+from dashboard.store import EventStore
+
+pytestmark = pytest.mark.e2e
+_OFFSITE = re.compile(r"^https?://(?!127\.0\.0\.1|localhost)")
+N_MANY = settings.PAGE_AGGREGATE_ABOVE + 3000
+
+
+def _many(n: int) -> gpd.GeoDataFrame:
+    rng = np.random.default_rng(7)
+    lat, lon = rng.uniform(25.0, 30.5, n), rng.uniform(58.0, 66.0, n)
+    df = pd.DataFrame({
+        "event_id_cnty": [f"MANY{i}" for i in range(n)],
+        "event_date": (pd.Timestamp("2024-01-01") + pd.to_timedelta(
+            rng.integers(0, 20, n), unit="D")).strftime("%Y-%m-%d"),
+        "country": "Pakistan", "location": [f"Place {i}" for i in range(n)],
+        "event_type": "Explosions/Remote violence", "sub_event_type": "Air/drone strike",
+        "category": rng.choice(["strike", "attack"], n), "latitude": lat, "longitude": lon,
+        "geo_precision": 1, "fatalities": 0})
+    return events.normalise(gpd.GeoDataFrame(df, geometry=gpd.points_from_xy(lon, lat),
+                                             crs="EPSG:4326"))
+
+
+@pytest.fixture(scope="module")
+def many_app(tmp_path_factory: pytest.TempPathFactory):
+    """A server whose store holds N_MANY synthetic events around the border."""
+    srv = start_server(tmp_path_factory.mktemp("many"))
+    EventStore(srv.store).upsert(_many(N_MANY), origin="test", label="many")
+    yield srv
+    stop_server(srv)
+
+
+@pytest.fixture(scope="module")
+def plain_app(tmp_path_factory: pytest.TempPathFactory):
+    srv = start_server(tmp_path_factory.mktemp("plain"))
+    yield srv
+    stop_server(srv)
+
+
+def _page(browser):
+    context = browser.new_context(viewport={"width": 1440, "height": 1000})
+    pg = context.new_page()
+    pg.set_default_timeout(STEP_MS)
+    pg.route(_OFFSITE, lambda route: route.abort())
+    return context, pg
+
+
+def _frame(pg):
+    return pg.wait_for_selector(MAP_IFRAME, timeout=FIRST_RENDER_MS).content_frame()
+
+
+HEX_COUNT_JS = """(m) => { let n = 0, events = 0;
+    m.eachLayer(l => { const t = l.getTooltip && l.getTooltip();
+        const s = t && String(t.getContent());
+        if (s && s.includes('H3 cell')) { n++; events += parseInt(
+            s.replace(/<[^>]*>/g, ' ').trim().split(' ')[0].replace(/,/g, ''), 10); } });
+    return [n, events]; }"""
+
+
+def _wait_hexes(pg, check: str, timeout: int = STEP_MS) -> list[int]:
+    """Wait until the hexagon layer satisfies ``check`` (JS on [cells, events]); return it."""
+    frame = _frame(pg)
+    frame.wait_for_function(
+        f"""() => {{ for (const v of Object.values(window)) {{
+              if (v instanceof L.Map && document.body.contains(v.getContainer())) {{
+                const c = ({HEX_COUNT_JS})(v); return ({check})(c); }} }}
+            return false; }}""", timeout=timeout)
+    return map_eval(frame, HEX_COUNT_JS)
+
+
+def _healthy(pg, srv, mark: int) -> None:
+    assert pg.locator("[data-testid=stException]").count() == 0
+    assert srv.tracebacks(mark) == [], srv.log_text()[mark:][-3000:]
+
+
+def test_zooming_in_turns_hexagons_into_events(browser, many_app):
+    context, pg = _page(browser)
+    mark = len(many_app.log_text())
+    try:
+        pg.goto(many_app.url, timeout=FIRST_RENDER_MS)
+        _cells, counted = _wait_hexes(pg, "(c) => c[0] > 0")
+        frame = _frame(pg)
+        assert frame.locator(".dash-icon").count() == 0  # no single markers for 5,000 events
+        assert pg.get_by_text(re.compile(r"drawn as hexagons \(H3 resolution \d\)")).count()
+        total = N_MANY + len(events.load_curated_events())
+        assert 0 < counted <= total
+        rows = pg.locator("[data-testid=stDataFrame]").first
+        assert rows.count()
+        assert pg.get_by_text(re.compile(r"The table lists the latest 1,000 of")).count()
+        # two steps of +: the view now holds fewer than the cap, drawn one by one
+        zoom = map_eval(frame, "(m) => m.getZoom()")
+        for z in (zoom + 1, zoom + 2):
+            frame.locator(".leaflet-control-zoom-in").click()
+            frame.wait_for_function("(z) => { for (const v of Object.values(window)) if (v "
+                                    "instanceof L.Map) return v.getZoom() === z; }", arg=z)
+            pg.wait_for_timeout(400)
+        pg.get_by_text(re.compile(r"events in view are drawn one by one")).wait_for(
+            timeout=STEP_MS)
+        frame = _frame(pg)
+        frame.locator(".dash-icon").first.wait_for(timeout=STEP_MS)
+        shown = map_eval(frame, """(m) => { const b = m.getBounds(); let inb = 0, out = 0;
+            m.eachLayer(l => { if (l.getLatLng && l.options && l.options.icon &&
+                                  l.options.icon.options.className === 'dash-icon')
+                                 { if (b.pad(0.05).contains(l.getLatLng())) inb++; else out++; } });
+            return [inb, out]; }""")
+        assert shown[0] > 0 and shown[1] == 0, shown  # only the events in view are sent
+        # drag the map away: the markers follow the new view
+        before = frame.locator(".dash-icon").count()
+        box = pg.locator(MAP_IFRAME).bounding_box()
+        x, y = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+        pg.mouse.move(x, y)
+        pg.mouse.down()
+        pg.mouse.move(x - 300, y - 200, steps=8)
+        pg.mouse.up()
+        frame.wait_for_function("""() => { for (const v of Object.values(window))
+            if (v instanceof L.Map) { const b = v.getBounds(); let ok = 0, bad = 0;
+              v.eachLayer(l => { if (l.getLatLng && l.options && l.options.icon &&
+                                    l.options.icon.options.className === 'dash-icon')
+                                   { if (b.pad(0.05).contains(l.getLatLng())) ok++; else bad++; }});
+              return ok > 0 && bad === 0; } }""", timeout=STEP_MS)
+        assert before > 0
+        _healthy(pg, many_app, mark)
+    finally:
+        context.close()
+
+
+def test_type_checkbox_changes_hexagon_counts(browser, many_app):
+    context, pg = _page(browser)
+    mark = len(many_app.log_text())
+    try:
+        pg.goto(many_app.url, timeout=FIRST_RENDER_MS)
+        _, before = _wait_hexes(pg, "(c) => c[0] > 0")
+        label = mapview.event_style("strike").label
+        pg.locator("[data-testid=stSidebar] label").filter(has_text=label).first.click()
+        _, after = _wait_hexes(pg, f"(c) => c[1] > 0 && c[1] < {before}")
+        assert after < before
+        pg.get_by_text(re.compile(r"^Showing [\d,]+ of")).first.wait_for()
+        _healthy(pg, many_app, mark)
+    finally:
+        context.close()
+
+
+def test_tabs_under_the_map_show_one_view_each(browser, plain_app):
+    context, pg = _page(browser)
+    mark = len(plain_app.log_text())
+    try:
+        pg.goto(plain_app.url, timeout=FIRST_RENDER_MS)
+        _frame(pg).wait_for_selector(".dash-icon", timeout=FIRST_RENDER_MS)
+        grid = pg.locator("[data-testid=stDataFrame] table", has_text="Border distance")
+        grid.first.wait_for(state="attached")
+        pg.get_by_role("tab", name="Events per day").click()
+        pg.locator("[data-testid=stVegaLiteChart]").first.wait_for()
+        pg.wait_for_function("""() => !([...document.querySelectorAll(
+            '[data-testid=stDataFrame] table')].some(t => t.innerText.includes('Border dist')))""")
+        q = dict(parse_qsl(pg.evaluate("() => location.search").lstrip("?")))
+        assert q.get("below") == "Events per day", q
+        pg.get_by_role("tab", name="Claims checked").click()
+        pg.locator("[data-testid=stDataFrame] table", has_text="Tolerance").first.wait_for(
+            state="attached")
+        assert pg.locator("[data-testid=stVegaLiteChart]").count() == 0
+        pg.goto(pg.url, timeout=FIRST_RENDER_MS)  # the permalink reopens that tab
+        pg.locator("[data-testid=stDataFrame] table", has_text="Tolerance").first.wait_for(
+            state="attached")
+        pg.get_by_role("tab", name="Events table").click()
+        grid.first.wait_for(state="attached")
+        _healthy(pg, plain_app, mark)
+    finally:
+        context.close()
