@@ -145,9 +145,8 @@ def _map_specs(content: page_events.MapContent, types: list[str], results: list[
         specs.append(tiles)
     specs += results
     specs += content.specs
-    specs.append(page_layers.event_legend(types, measured=bool(above)))
-    if content.legend:
-        specs.append(content.legend)
+    specs.append(page_layers.event_legend(types, measured=bool(above),
+                                          hexagons=content.legend))
     return specs + above
 
 

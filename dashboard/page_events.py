@@ -37,13 +37,13 @@ def all_events() -> gpd.GeoDataFrame:
 class MapContent:
     """What the map and the table show for the filtered events.
 
-    ``specs``: event layer specs (markers, or hexagons) and ``legend`` their extra legend
-    (hexagon classes) or None; ``table_events``: the events the table lists; ``note``: one
+    ``specs``: event layer specs (markers, or hexagons) and ``legend`` the hexagon classes'
+    legend entries (empty for markers); ``table_events``: the events the table lists; ``note``: one
     plain-text sentence saying what is aggregated or left out of the table ("" when all is
     shown); ``aggregated``: True when the map shows hexagons."""
 
     specs: list[dict]
-    legend: dict | None
+    legend: list[tuple[str, str]]
     table_events: gpd.GeoDataFrame
     note: str
     aggregated: bool
@@ -68,7 +68,7 @@ def map_content(view_events: gpd.GeoDataFrame, types_on: list[str], types: list[
     n = len(view_events)
     if n <= settings.PAGE_AGGREGATE_ABOVE:
         specs = page_data.event_specs(view_events, types_on, discs=discs)
-        return MapContent(specs, None, view_events, "", False)
+        return MapContent(specs, [], view_events, "", False)
     pos = view_events.index.to_numpy()
     lon_all, lat_all = page_data.coords(version)
     lon, lat = lon_all[pos], lat_all[pos]
@@ -85,7 +85,7 @@ def map_content(view_events: gpd.GeoDataFrame, types_on: list[str], types: list[
                   f"The table lists the {k:,} events in the map's view.")
     if k <= settings.PAGE_DETAIL_CAP:
         specs = page_data.event_specs(view_events[inside], types_on, discs=discs)
-        return MapContent(specs, None, table_events,
+        return MapContent(specs, [], table_events,
                           f"Zoomed in: the {k:,} events in view are drawn one by one. "
                           + table_note, False)
     res = hex_resolution(zoom)

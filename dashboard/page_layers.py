@@ -402,11 +402,11 @@ def _cell_polygon(cell: int) -> Any:
 
 
 def hex_aggregates(categories: Any, dates: Any, cells: np.ndarray, types: Sequence[str],
-                   res: int) -> tuple[LayerSpec, LayerSpec]:
+                   res: int) -> tuple[LayerSpec, list[tuple[str, str]]]:
     """Hexagon aggregates of events given as aligned arrays: their type (``category``), date
     and H3 cell at resolution ``res``. One polygon per cell holding events, coloured by its
     count; the tooltip gives the count per type and the date span. Returns (layer spec,
-    legend spec)."""
+    legend entries for :func:`event_legend`)."""
     frame = pd.DataFrame({"cell": np.asarray(cells, dtype=np.uint64),
                           "type": pd.Series(categories).astype(str).to_numpy(),
                           "day": pd.to_datetime(pd.Series(dates), errors="coerce").to_numpy()})
@@ -440,10 +440,8 @@ def hex_aggregates(categories: Any, dates: Any, cells: np.ndarray, types: Sequen
         text = f"{lo:,}" if lo == hi else f"{lo:,}–{hi:,}"
         entries.append((f'<span style="display:inline-block;width:14px;height:12px;'
                         f'background:{HEX_COLOURS[i]};border:1px solid #333"></span>',
-                        f"{text} events"))
-    legend = {"name": "Legend", "control": False,
-              "layers": [{"legend": legend_html(entries, title="Events per hexagon")}]}
-    return fg, legend
+                        f"{text} events per hexagon"))
+    return fg, entries
 
 
 #: The measured geodesic path: yellow on a black casing, unlike the border (solid black) and
@@ -454,11 +452,14 @@ _MEASURE_SYMBOL = ('<span class="ln" style="border-top:5px solid #000;position:r
                    'border-top:3px solid #F0E442"></span></span>')
 
 
-def event_legend(types: Sequence[str], *, measured: bool = False) -> LayerSpec:
+def event_legend(types: Sequence[str], *, measured: bool = False,
+                 hexagons: Sequence[tuple[str, str]] = ()) -> LayerSpec:
     """Legend (a spec outside the layer control) listing event shapes/colours and fixed layers;
-    with ``measured`` also the measured path."""
-    entries = [(shape_svg(event_style(t, types).shape, event_style(t, types).color, 16),
-                event_style(t, types).label) for t in types]
+    with ``measured`` also the measured path; ``hexagons`` (from :func:`hex_aggregates`)
+    first when the events are drawn as hexagons."""
+    entries = list(hexagons) + [
+        (shape_svg(event_style(t, types).shape, event_style(t, types).color, 16),
+         event_style(t, types).label) for t in types]
     entries += [
         ('<span class="ln" style="border-top:3px solid #1b1b1b"></span>', "Iran–Pakistan border"),
         ('<span class="ln" style="border-top:2px dashed #888"></span>', "Uncertainty disc / area"),

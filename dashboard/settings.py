@@ -84,7 +84,7 @@ STATIC_MAP_MIN_SPAN_DEG = 0.05
 # H3 hexagons with counts, unless the current view holds at most PAGE_DETAIL_CAP of them (then
 # those events are drawn one by one); the event table lists at most PAGE_TABLE_ROWS rows (the
 # latest events in view). H3 resolution by map zoom: PAGE_HEX_RES[zoom], clamped.
-PAGE_AGGREGATE_ABOVE = 2_000
-PAGE_DETAIL_CAP = 2_000
+PAGE_AGGREGATE_ABOVE = 1_500
+PAGE_DETAIL_CAP = 1_000
 PAGE_TABLE_ROWS = 1_000
 PAGE_HEX_RES = {2: 1, 3: 2, 4: 2, 5: 3, 6: 4, 7: 4, 8: 5, 9: 6, 10: 6, 11: 7, 12: 8}

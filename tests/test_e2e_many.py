@@ -112,9 +112,9 @@ def test_zooming_in_turns_hexagons_into_events(browser, many_app):
         rows = pg.locator("[data-testid=stDataFrame]").first
         assert rows.count()
         assert pg.get_by_text(re.compile(r"The table lists the latest 1,000 of")).count()
-        # two steps of +: the view now holds fewer than the cap, drawn one by one
+        # three steps of +: the view now holds fewer than the cap, drawn one by one
         zoom = map_eval(frame, "(m) => m.getZoom()")
-        for z in (zoom + 1, zoom + 2):
+        for z in (zoom + 1, zoom + 2, zoom + 3):
             frame.locator(".leaflet-control-zoom-in").click()
             frame.wait_for_function("(z) => { for (const v of Object.values(window)) if (v "
                                     "instanceof L.Map) return v.getZoom() === z; }", arg=z)

@@ -109,7 +109,9 @@ def test_hexagon_aggregates_count_every_event_in_its_own_h3_cell():
     assert total == n
     colours = [f["properties"]["style"]["fillColor"] for f in feats]
     assert set(colours) <= set(pl.HEX_COLOURS)
-    assert "Events per hexagon" in legend["layers"][0]["legend"]
+    assert all("events per hexagon" in label for _, label in legend)
+    html = pl.event_legend(["strike"], hexagons=legend)["layers"][0]["legend"]
+    assert html.index("events per hexagon") < html.index(pl.event_style("strike").label)
 
 
 def test_hex_breaks_start_at_one_and_rise():
