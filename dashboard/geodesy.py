@@ -756,13 +756,14 @@ def _fast_on_lines(la: np.ndarray, lo: np.ndarray,
 def _exact_on_candidates(la: np.ndarray, lo: np.ndarray, pt: np.ndarray, seg: np.ndarray,
                          d: np.ndarray, t: np.ndarray, c: np.ndarray,
                          lines: _Lines) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """The exact path: every candidate segment whose chord distance is within the ranking
-    slack of the nearest (so the geodesic nearest point is among them) is measured on the
-    ellipsoid (one ``Geod.inv`` and one along-track step each); the nearest is measured again
-    by the iterative geodesic refinement (:func:`_refine`). (distance_m, lon, lat) per point
-    row of ``la``."""
+    """The exact path. The candidate segments whose chord distance is within the ranking slack
+    of the nearest hold the geodesic nearest point; in each run of consecutive candidates
+    (a basin) the one nearest by chord is measured on the ellipsoid (one ``Geod.inv`` and
+    one along-track step); the nearest of those, and the segments either side of it, are
+    measured again by the iterative geodesic refinement (:func:`_refine`). Beyond
+    ``_FAR_CHORD_M`` every candidate is refined. (distance_m, lon, lat) per row of ``la``."""
     keep = d <= (c + _shell(c, lines))[pt]
-    pt, seg, t = pt[keep], seg[keep], t[keep]
+    pt, seg, t, d = pt[keep], seg[keep], t[keep], d[keep]
     # each candidate: one Geod.inv from its chord foot and one along-track step (as the
     # fast path does for one segment) ranks them; the winner is then refined iteratively.
     # Beyond _FAR_CHORD_M the step is not trusted: every candidate is refined.
@@ -783,10 +784,15 @@ def _exact_on_candidates(la: np.ndarray, lo: np.ndarray, pt: np.ndarray, seg: np
         remap = np.full(len(c), -1)
         remap[near_rows] = np.arange(len(near_rows))
         sub = _exact_on_candidates(la[near_rows], lo[near_rows], remap[pt[~far]], seg[~far],
-                                   np.zeros(int((~far).sum())), t[~far],
-                                   np.zeros(len(near_rows)), lines)
+                                   d[~far], t[~far], c[near_rows], lines)
         dist[near_rows], lon[near_rows], lat[near_rows] = sub
         return dist, lon, lat
+    # only the chord minimum of each run of consecutive pieces (one per basin) is measured
+    linked = (pt[1:] == pt[:-1]) & (seg[1:] == seg[:-1] + 1)
+    low = np.ones(len(pt), dtype=bool)
+    low[1:] &= ~linked | (d[1:] <= d[:-1])
+    low[:-1] &= ~linked | (d[:-1] <= d[1:])
+    pt, seg, t = pt[low], seg[low], t[low]
     lon0, lat0 = _on_segment(lines, seg, t)
     az, _, d0 = GEOD.inv(lon0, lat0, lo[pt], la[pt])
     d0 = np.asarray(d0, dtype=float)
@@ -802,10 +808,18 @@ def _exact_on_candidates(la: np.ndarray, lo: np.ndarray, pt: np.ndarray, seg: np
     order = np.lexsort((rank, pt))
     first = order[_group_starts(pt[order])]
     pt, seg, t1 = pt[first], seg[first], t1[first]
+    # the winner and the pieces either side of it (same part) by the iterative refinement
+    part = np.take(lines.part, seg)
+    pt = np.repeat(pt, 3)
+    t1 = np.stack([np.full(len(seg), 1.0), t1, np.zeros(len(seg))], axis=1).ravel()
+    seg = (seg[:, None] + np.arange(-1, 2)).ravel()
+    seg = np.clip(seg, np.repeat(np.take(lines.part_first, part), 3),
+                  np.repeat(np.take(lines.part_last, part), 3))
     va, vb = lines.seg[seg], lines.seg[seg] + 1
     dist, lon, lat = _refine(lo[pt], la[pt], lines.lonlat[va, 0], lines.lonlat[va, 1],
                              lines.lonlat[vb, 0], lines.lonlat[vb, 1], t1)
-    return dist, lon, lat
+    best = np.argmin(dist.reshape(-1, 3), axis=1) + 3 * np.arange(len(first))
+    return dist[best], lon[best], lat[best]
 
 
 def _east_north(lon: np.ndarray, lat: np.ndarray) -> tuple[np.ndarray, ...]:
