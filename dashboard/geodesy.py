@@ -337,8 +337,9 @@ def _nearest_on_lines(la: np.ndarray, lo: np.ndarray,
     """Nearest point on the lines / polygon boundaries of ``geom``: (distance_m, lon, lat).
 
     The former method (an STRtree in an azimuthal equidistant projection, then
-    :func:`_refine`), kept only as a comparison in scripts/bench_geodesy.py: it can miss the
-    nearest segment of a large geometry seen from far away (the projection's distortion).
+    :func:`_refine`), kept only as a comparison in scripts/bench_geodesy.py: for large
+    geometries seen from far away the projection's distortion can leave a point without any
+    candidate segment (an infinite distance; seen with random polygons spanning ~20°).
     """
     n = len(la)
     a, b = _segments(geom)
