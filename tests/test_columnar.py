@@ -163,3 +163,71 @@ def test_errors_are_one_sentence(tmp_path: Path) -> None:
     assert existing.read_bytes() == b"old"
     with pytest.raises(DataError, match="does not exist"):
         list(columnar.iter_csv_events(tmp_path / "none.csv"))
+
+
+def test_geoparquet_bytes_are_the_file_write_geoparquet_writes(tmp_path: Path) -> None:
+    """The page's download bytes equal the CLI's file and read back to the same events."""
+    events = model.load_curated_events()
+    path = tmp_path / "e.parquet"
+    columnar.write_geoparquet(events, path)
+    data = columnar.geoparquet_bytes(events)
+    assert data == path.read_bytes()
+    _same(columnar.read_geoparquet(path), events)
+
+
+def test_write_dataset_never_replaces_a_folder_holding_other_files(tmp_path: Path) -> None:
+    """An earlier dataset or an empty folder is replaced; a folder with anything else (a
+    file that is not Parquet, a subfolder that is not a partition) is refused untouched."""
+    events = model.load_curated_events()
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    columnar.write_dataset(events, empty, partition_by="year")
+    assert len(columnar.read_geoparquet(empty)) == len(events)
+    for name, make in (("notes", lambda d: (d / "notes.txt").write_text("mine")),
+                       ("sub", lambda d: (d / "photos").mkdir())):
+        folder = tmp_path / name
+        folder.mkdir()
+        make(folder)
+        before = sorted(p.name for p in folder.rglob("*"))
+        with pytest.raises(OutputError, match="not part of a GeoParquet dataset"):
+            columnar.write_dataset(events, folder, partition_by="year")
+        assert sorted(p.name for p in folder.rglob("*")) == before
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".dash-")]
+
+
+def test_a_failed_dataset_write_leaves_the_earlier_dataset(tmp_path: Path,
+                                                           monkeypatch: pytest.MonkeyPatch
+                                                           ) -> None:
+    """A write that fails half way (here: the disk fills after one partition) leaves the
+    earlier dataset as it was and no temporary folder."""
+    import errno
+
+    events = model.load_curated_events()
+    folder = tmp_path / "ds"
+    columnar.write_dataset(events, folder, partition_by="country")
+    before = {str(p.relative_to(folder)): p.read_bytes() for p in folder.rglob("*.parquet")}
+    real = pq.write_table
+    calls = []
+
+    def fill_up(*args, **kwargs):
+        calls.append(1)
+        if len(calls) > 1:
+            raise OSError(errno.ENOSPC, "No space left on device")
+        return real(*args, **kwargs)
+    monkeypatch.setattr(pq, "write_table", fill_up)
+    with pytest.raises(OutputError, match="No space left on device"):
+        columnar.write_dataset(events, folder, partition_by="year")
+    after = {str(p.relative_to(folder)): p.read_bytes() for p in folder.rglob("*.parquet")}
+    assert after == before
+    assert [p.name for p in tmp_path.iterdir()] == ["ds"]
+
+
+def test_partition_folders_encode_any_value_and_read_back(tmp_path: Path) -> None:
+    rows = [{"event_id_cnty": f"K{i}", "event_date": "2024-01-16", "latitude": 1.0,
+             "longitude": 2.0, "country": c}
+            for i, c in enumerate(["a/b", "x=y", "", "100%", "ایران", "2024"])]
+    events = model.normalise(pd.DataFrame(rows))
+    columnar.write_dataset(events, tmp_path / "ds", partition_by="country")
+    assert columnar.partition_folder("country", "a/b") == "country=a%2Fb"
+    assert columnar.partition_folder("country", None) == "country=__HIVE_DEFAULT_PARTITION__"
+    _same(columnar.read_geoparquet(tmp_path / "ds"), events, "event_id_cnty")
