@@ -770,8 +770,8 @@ def _exact_on_candidates(la: np.ndarray, lo: np.ndarray, pt: np.ndarray, seg: np
     """The exact path. The candidate segments whose chord distance is within the ranking slack
     of the nearest hold the geodesic nearest point; in each run of consecutive candidates
     (a basin) the one nearest by chord is measured on the ellipsoid (one ``Geod.inv`` and
-    one along-track step); the nearest of those, and the segments either side of it, are
-    measured again by the iterative geodesic refinement (:func:`_refine`). Beyond
+    one along-track step); the nearest of those (and the segment beyond it when its foot is
+    at an end) is measured again by the iterative geodesic refinement (:func:`_refine`). Beyond
     ``_FAR_CHORD_M`` every candidate is refined. (distance_m, lon, lat) per row of ``la``."""
     keep = d <= (c + _shell(c, lines))[pt]
     pt, seg, t, d = pt[keep], seg[keep], t[keep], d[keep]
@@ -819,17 +819,20 @@ def _exact_on_candidates(la: np.ndarray, lo: np.ndarray, pt: np.ndarray, seg: np
     order = np.lexsort((rank, pt))
     first = order[_group_starts(pt[order])]
     pt, seg, t1 = pt[first], seg[first], t1[first]
-    # the winner and the pieces either side of it (same part) by the iterative refinement
+    # the winner by the iterative refinement, and the piece beyond it when its foot is at
+    # one of its ends (same part)
     part = np.take(lines.part, seg)
-    pt = np.repeat(pt, 3)
-    t1 = np.stack([np.full(len(seg), 1.0), t1, np.zeros(len(seg))], axis=1).ravel()
-    seg = (seg[:, None] + np.arange(-1, 2)).ravel()
-    seg = np.clip(seg, np.repeat(np.take(lines.part_first, part), 3),
-                  np.repeat(np.take(lines.part_last, part), 3))
+    side = np.where(t1 >= 1.0, 1, np.where(t1 <= 0.0, -1, 0))
+    nb = np.clip(seg + side, np.take(lines.part_first, part), np.take(lines.part_last, part))
+    extra = nb != seg
+    pt = np.concatenate([pt, pt[extra]])
+    t1 = np.concatenate([t1, np.where(side[extra] > 0, 0.0, 1.0)])
+    seg = np.concatenate([seg, nb[extra]])
     va, vb = lines.seg[seg], lines.seg[seg] + 1
     dist, lon, lat = _refine(lo[pt], la[pt], lines.lonlat[va, 0], lines.lonlat[va, 1],
                              lines.lonlat[vb, 0], lines.lonlat[vb, 1], t1)
-    best = np.argmin(dist.reshape(-1, 3), axis=1) + 3 * np.arange(len(first))
+    order = np.lexsort((dist, pt))
+    best = order[_group_starts(pt[order])]
     return dist[best], lon[best], lat[best]
 
 
