@@ -140,3 +140,18 @@ def test_buffer_rings_of_a_province_are_exact_at_every_vertex():
     for row in gdf.itertuples():
         err = geodesy.buffer_vertex_errors(row.geometry, geom, row.radius_km * 1000)
         assert np.max(np.abs(err)) <= geodesy.BUFFER_VERTEX_TOLERANCE
+
+
+def test_distance_to_border_batch_equals_one_by_one_with_every_side():
+    """Kabul (other), Panjgur (Pakistan), Zahedan (Iran), a border vertex (on the border):
+    the batch result equals the per-point results, and a repeated call reuses the cache."""
+    x, y = shapely.get_coordinates(layers.load_border().geometry)[30]
+    lats, lons = [34.53, 26.9667, 29.4963, y], [69.17, 64.1, 60.8629, x]
+    batch = analysis.distance_to_border(lats, lons)
+    assert list(batch["side"]) == ["other", "Pakistan", "Iran", "on the border"]
+    for k, (la, lo) in enumerate(zip(lats, lons, strict=True)):
+        one = analysis.distance_to_border([la], [lo]).iloc[0]
+        assert one["side"] == batch["side"].iloc[k]
+        assert one["distance_m"] == pytest.approx(batch["distance_m"].iloc[k], abs=1e-6)
+    again = analysis.distance_to_border(lats, lons)
+    assert again.equals(batch)
