@@ -70,9 +70,11 @@ def test_upload_geoparquet_shows_its_events_and_download_reads_back(page, app, t
             timeout=FIRST_RENDER_MS)
         _healthy(page, app)
 
-        # the events table (below the map) lists the uploaded events for their day
+        # the events table (under the map) lists the uploaded events for their day
         _open(page, app, f"from={DAY}&to={DAY}")
-        page.get_by_text("Events shown on the map").scroll_into_view_if_needed()
+        page.locator("[data-testid=stDataFrame]").filter(
+            has=page.locator("table", has_text="Border distance")).first \
+            .scroll_into_view_if_needed(timeout=FIRST_RENDER_MS)
         page.wait_for_function("""() => [...document.querySelectorAll(
             '[data-testid=stDataFrame] table')].some(t => t.innerText.includes('Border distance')
             && t.innerText.includes('Parquetabad') && t.innerText.includes('Arrowpur'))""",
