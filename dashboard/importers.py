@@ -15,10 +15,13 @@ when the header read that way has no coordinate or date column are ``;``, tab an
 as the separator (on the header alone; quoting stays RFC 4180).
 
 Validation is vectorised over columns, so the cost per row is bounded and an import is linear
-in the file size (``scripts/bench_import.py``). The country plausibility check (a point more
-than 50 km outside its ``country`` is rejected) tests all rows of a country at once against
-the country polygon and one segment index; only points within reach of the boundary get an
-exact geodesic distance.
+in the file size (``scripts/bench_import.py``). Large CSV files on disk (``import_file``, from
+``STREAM_MIN_BYTES``) and every Parquet file are read and validated in blocks (pieces of
+``STREAM_BLOCK_BYTES`` cut at record boundaries; ``PARQUET_BATCH_ROWS`` rows), so the file's
+text or table is never held whole; the result is the same as one pass over the whole file.
+The country plausibility check (a point more than 50 km outside its ``country`` is
+rejected) tests all rows of a country at once against the country polygon and one segment
+index; only points within reach of the boundary get an exact geodesic distance.
 """
 
 from __future__ import annotations
