@@ -35,7 +35,7 @@ import math
 import re
 import tempfile
 import warnings
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from operator import methodcaller
 from pathlib import Path
@@ -46,8 +46,8 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from dashboard import columnar, geodesy, layers, settings
 from dashboard import events as model
-from dashboard import geodesy, layers, settings
 from dashboard.errors import ImportRejected
 
 CSV_SUFFIXES = (".csv", ".txt", ".tsv")
@@ -802,32 +802,6 @@ def _field_counts(text: str, delimiter: str) -> np.ndarray:
         raise ImportRejected(f"The CSV file cannot be parsed ({_one_line(err, 100)}).") from None
 
 
-def _record_pieces(path: Path) -> Iterator[bytes]:
-    """The bytes of a CSV file in pieces of about ``STREAM_BLOCK_BYTES`` that each end at a
-    record boundary: a line feed with an even number of quote characters before it (RFC 4180
-    quoting), found vectorised. A record longer than a block makes its piece longer."""
-    carry = b""
-    with open(path, "rb") as fh:
-        while True:
-            block = fh.read(STREAM_BLOCK_BYTES)
-            buf = carry + block if carry else block
-            if not block:
-                if buf:
-                    yield buf
-                return
-            arr = np.frombuffer(buf, np.uint8)
-            feeds = np.flatnonzero(arr == 10)
-            quotes = np.flatnonzero(arr == 34)
-            ends = feeds[np.searchsorted(quotes, feeds) % 2 == 0]  # pieces start outside quotes
-            del arr, feeds, quotes
-            if len(ends) == 0:
-                carry = buf
-                continue
-            cut = int(ends[-1]) + 1
-            yield buf[:cut]
-            carry = buf[cut:]
-
-
 def _stream_csv(path: Path, suffix: str) -> ImportResult | None:
     """A CSV file on disk read piece by piece (pieces of about ``STREAM_BLOCK_BYTES`` cut at
     record boundaries, each parsed by the same Arrow parser as the one-pass reader and
@@ -863,7 +837,7 @@ def _stream_csv(path: Path, suffix: str) -> ImportResult | None:
     line = 1  # physical line where the next piece starts
     first = True
     try:
-        for piece in _record_pieces(path):
+        for piece in columnar.record_pieces(path, STREAM_BLOCK_BYTES):
             if not first and piece.startswith(b"\xef\xbb\xbf"):
                 return None  # Arrow would drop a BOM-like text at a piece's start
             try:
