@@ -37,7 +37,8 @@ Buffers: target select, radii text                  test_border_buffer_counts_on
 Buffers: bad radii                                  test_bad_radii_are_one_sentence
 Buffers: "Events and places inside" expander        test_border_buffer_counts_only_shown_events
 Claims: Sabz Koh region checkbox                    test_claims_region_checkbox_and_notes
-Claims: "How each value was measured" expander      test_claims_region_checkbox_and_notes
+Claims checked (under the map): notes expander     test_claims_region_checkbox_and_notes
+Tabs under the map                                  e2e_many::test_tabs_under_the_map_…
 Data: upload (file chooser)                         test_upload_through_the_file_chooser_…
                                                     (set_input_files also in e2e upload tests)
 Data: remove an uploaded file (×)                   test_upload_through_the_file_chooser_…
@@ -171,8 +172,10 @@ def _sidebar(pg):
 
 
 def _tab(pg, name: str) -> None:
-    pg.get_by_role("tab", name=name).click()
-    pg.locator("[data-testid=stTabs] [role=tab][aria-selected=true]", has_text=name).wait_for()
+    """Open a tab by its exact name (the tools beside the map or the views under it)."""
+    pg.get_by_role("tab", name=name, exact=True).click()
+    pg.get_by_role("tab", name=name, exact=True).and_(
+        pg.locator("[aria-selected=true]")).wait_for()
 
 
 def _pick(pg, widget, typed: str, option: str) -> None:
@@ -535,7 +538,8 @@ def test_tabs_are_kept_in_the_permalink(page, app, browser):
     _healthy(page, app)
     page.goto(url, timeout=FIRST_RENDER_MS)
     map_frame(page)
-    page.locator("[role=tab][aria-selected=true]", has_text="Claims").wait_for()
+    page.get_by_role("tab", name="Claims", exact=True).and_(
+        page.locator("[aria-selected=true]")).wait_for()
     page.get_by_text("Show the Sabz Koh candidate region on the map").wait_for()
 
 
@@ -637,10 +641,10 @@ def test_distance_matrix(page, app):
     _wait_query(page, lambda q: q.get("matrix") == "zahedan,panjgur,kerman", "matrix")
     chosen = [sites.resolve_site(s) for s in ("zahedan", "panjgur", "kerman")]
     km = sites.distance_matrix(chosen) / 1000.0
-    tab = page.locator("[data-testid=stTabs]")
+    tab = page.locator(".st-key-tab")  # the tools' tabs (the table under the map has Kerman)
     tab.locator("[data-testid=stDataFrame]").first.wait_for()
     page.wait_for_function("""(want) => [...document.querySelectorAll(
-        '[data-testid=stTabs] [data-testid=stDataFrame] table')]
+        '.st-key-tab [data-testid=stDataFrame] table')]
         .some(t => want.every(w => t.innerText.includes(w)))""",
                            arg=[f"{km.iloc[0, 1]:.1f}", f"{km.iloc[0, 2]:.1f}",
                                 f"{km.iloc[1, 2]:.1f}"])
@@ -649,7 +653,7 @@ def test_distance_matrix(page, app):
     page.keyboard.press("Backspace")
     _wait_query(page, lambda q: q.get("matrix") == "zahedan", "matrix=zahedan")
     page.wait_for_function("() => ![...document.querySelectorAll("
-                           "'[data-testid=stTabs] [data-testid=stDataFrame] table')]"
+                           "'.st-key-tab [data-testid=stDataFrame] table')]"
                            ".some(t => t.innerText.includes('Kerman'))")
     _healthy(page, app)
 
@@ -675,12 +679,12 @@ def test_border_buffer_counts_only_shown_events(page, app):
     inside = analysis.points_within(rings, shown, layers.load_places())
     n_events = int(inside.summary["events"].iloc[0])
     n_places = int(inside.summary["places"].iloc[0])
-    panel = page.locator("[data-testid=stTabs]")
+    panel = page.locator(".st-key-tab")
     page.wait_for_function("""() => [...document.querySelectorAll(
-        '[data-testid=stTabs] [data-testid=stDataFrame] table')]
+        '.st-key-tab [data-testid=stDataFrame] table')]
         .some(t => t.innerText.includes('radius_km'))""")
     rows = page.evaluate("""() => [...document.querySelectorAll(
-        '[data-testid=stTabs] [data-testid=stDataFrame] table')]
+        '.st-key-tab [data-testid=stDataFrame] table')]
         .filter(t => t.innerText.includes('radius_km'))
         .flatMap(t => [...t.querySelectorAll('tr')].map(
             r => [...r.querySelectorAll('td, th')].map(c => c.innerText.trim())))""")
@@ -691,7 +695,7 @@ def test_border_buffer_counts_only_shown_events(page, app):
     members = inside.members
     ev_names = list(members.loc[members["kind"] == "event", "name"])
     page.wait_for_function("""(names) => [...document.querySelectorAll(
-        '[data-testid=stTabs] [data-testid=stDataFrame] table')]
+        '.st-key-tab [data-testid=stDataFrame] table')]
         .some(t => names.every(n => t.innerText.includes(n)))""", arg=ev_names)
     text = _grid_text(page, panel)
     assert "2023-12-15" not in text and "2024-01-27" not in text  # outside the dates
@@ -726,6 +730,7 @@ def test_claims_region_checkbox_and_notes(page, app):
     _wait_tooltip(page, tip, present=False)
     page.get_by_text("Show the Sabz Koh candidate region on the map").click()
     _wait_tooltip(page, tip)
+    _tab(page, "Claims checked")  # the claims table and its notes are a tab under the map
     page.get_by_text("How each value was measured").click()
     first = claims.check_claims()[0]
     page.locator("[data-testid=stExpanderDetails]", has_text=first.id).wait_for()
