@@ -192,20 +192,38 @@ def count_text(values: pd.Series | None, n: int) -> list[str]:
 
 
 def selected_event(table: pd.DataFrame, view_events: gpd.GeoDataFrame) -> list[dict]:
-    """Highlight spec for the event selected in the table; centres the map on a new selection."""
-    sel = st.session_state.get("event_table")
+    """Highlight spec for the event selected in the table (``view_events``: the table's rows,
+    in order); centres the map on a new selection.
+
+    The selection is kept by event id, not by row: with many events the table lists the
+    events in the map's view, so centring the map changes the table; the row the person
+    clicked is read against the table they saw (the previous run's ids), and a table that
+    changed under an unchanged selection keeps the selected event."""
+    ss = st.session_state
+    seen = ss.get("_table_ids")
+    ss["_table_ids"] = list(table["ID"])
+    sel = ss.get("event_table")
     rows = list(getattr(getattr(sel, "selection", None), "rows", []) or []) if sel else []
-    if not rows or rows[0] >= len(table):
-        st.session_state.pop("_selected_id", None)
+    if rows != ss.get("_selected_rows"):  # the person changed the selection
+        ss["_selected_rows"] = rows
+        ids = seen if seen is not None else ss["_table_ids"]
+        if not rows or rows[0] >= len(ids):
+            ss.pop("_selected_id", None)
+            return []
+        event_id = ids[rows[0]]
+        if ss.get("_selected_id") != event_id:
+            ss["_selected_id"] = event_id
+            match = np.flatnonzero(table["ID"].to_numpy() == event_id)
+            if len(match):
+                geom = view_events.geometry.iloc[match[0]]
+                ss["view"] = ((geom.y, geom.x), max(ss["view"][1], 8))
+    event_id = ss.get("_selected_id")
+    match = np.flatnonzero(table["ID"].to_numpy() == event_id) if event_id else []
+    if not len(match):
         return []
-    idx = rows[0]
-    event_id = table["ID"].iloc[idx]
-    geom = view_events.geometry.iloc[idx]
-    if st.session_state.get("_selected_id") != event_id:
-        st.session_state["_selected_id"] = event_id
-        zoom = max(st.session_state["view"][1], 8)
-        st.session_state["view"] = ((geom.y, geom.x), zoom)
-    label = f"{table['Location'].iloc[idx]} · {table['Date'].iloc[idx]}"
+    i = int(match[0])
+    geom = view_events.geometry.iloc[i]
+    label = f"{table['Location'].iloc[i]} · {table['Date'].iloc[i]}"
     return [page_layers.highlight_group(geom.y, geom.x, label, focus=str(event_id))]
 
 

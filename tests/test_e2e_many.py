@@ -7,6 +7,7 @@ Control → test:
 Map zoom + with many events (hexagons → events)     test_zooming_in_turns_hexagons_into_events
 Map drag with many events (hexagons follow)         test_zooming_in_turns_hexagons_into_events
 Event type checkbox on hexagons                     test_type_checkbox_changes_hexagon_counts
+Table row select with many events                   test_selecting_a_row_among_many_events_…
 Tabs under the map: Events table / Events per day   test_tabs_under_the_map_show_one_view_each
 / Claims checked (and the permalink)
 ==================================================  ==============================================
@@ -189,5 +190,39 @@ def test_tabs_under_the_map_show_one_view_each(browser, plain_app):
         pg.get_by_role("tab", name="Events table").click()
         grid.first.wait_for(state="attached")
         _healthy(pg, plain_app, mark)
+    finally:
+        context.close()
+
+
+def test_selecting_a_row_among_many_events_highlights_it_and_settles(browser, many_app):
+    """With hexagons, selecting a table row zooms to the event; the table then lists the
+    events in the new view, and the highlight must stay on the event clicked (no loop of
+    reruns re-reading the row number against a changed table)."""
+    context, pg = _page(browser)
+    mark = len(many_app.log_text())
+    try:
+        pg.goto(many_app.url, timeout=FIRST_RENDER_MS)
+        _wait_hexes(pg, "(c) => c[0] > 0")
+        grid = pg.locator("[data-testid=stDataFrame]").filter(
+            has=pg.locator("table", has_text="Border distance")).first
+        grid.scroll_into_view_if_needed()
+        first_row = pg.evaluate("""() => { const t = [...document.querySelectorAll(
+            '[data-testid=stDataFrame] table')].find(t => t.innerText.includes('Border dist'));
+            return t.querySelectorAll('tbody tr')[0].innerText; }""")
+        location = next(p for p in first_row.split("\t") if p.startswith("Place "))
+        box = grid.bounding_box()
+        pg.mouse.click(box["x"] + 15, box["y"] + 35 + 18)  # the first row's selection cell
+        frame = _frame(pg)
+        frame.wait_for_function("""(w) => [...document.querySelectorAll('.dash-label')]
+            .some(e => e.textContent.includes(w))""", arg=location, timeout=STEP_MS)
+        assert map_eval(frame, "(m) => m.getZoom()") >= 8
+        pg.wait_for_timeout(3000)  # later reruns (the table follows the view) keep it
+        labels = map_eval(frame, """() => [...document.querySelectorAll('.dash-label')]
+            .map(e => e.textContent)""")
+        assert any(location in t for t in labels), labels
+        state = pg.evaluate("""() => document.querySelector('[data-testid=stApp]')
+            .getAttribute('data-test-script-state')""")
+        assert state == "notRunning"
+        _healthy(pg, many_app, mark)
     finally:
         context.close()
