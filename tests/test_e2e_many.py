@@ -206,10 +206,12 @@ def test_selecting_a_row_among_many_events_highlights_it_and_settles(browser, ma
         grid = pg.locator("[data-testid=stDataFrame]").filter(
             has=pg.locator("table", has_text="Border distance")).first
         grid.scroll_into_view_if_needed()
-        first_row = pg.evaluate("""() => { const t = [...document.querySelectorAll(
+        location = pg.evaluate("""() => { const t = [...document.querySelectorAll(
             '[data-testid=stDataFrame] table')].find(t => t.innerText.includes('Border dist'));
-            return t.querySelectorAll('tbody tr')[0].innerText; }""")
-        location = next(p for p in first_row.split("\t") if p.startswith("Place "))
+            const head = [...t.querySelectorAll('thead th')].map(h => h.innerText.trim());
+            const cells = [...t.querySelectorAll('tbody tr')[0].querySelectorAll('td, th')];
+            return cells[head.indexOf('Location')].innerText.trim(); }""")
+        assert location
         box = grid.bounding_box()
         pg.mouse.click(box["x"] + 15, box["y"] + 35 + 18)  # the first row's selection cell
         frame = _frame(pg)
