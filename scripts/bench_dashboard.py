@@ -488,6 +488,9 @@ def print_table(rows: list[tuple[str, PageResult, PageResult]], repeats: int,
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="curated events only")
+    parser.add_argument("--naive-up-to", type=int, default=None, metavar="N",
+                        help="run the naive page only for sizes up to N events (it needs about "
+                             "a minute per interaction at 10,000)")
     parser.add_argument("--no-curated", action="store_true",
                         help="only the synthetic --sizes (skip the curated case)")
     parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000])
@@ -516,6 +519,11 @@ def main(argv: list[str] | None = None) -> int:
             results = {}
             for who, script, cwd in (("ours", REPO / "dashboard" / "app.py", REPO),
                                      ("naive", naive_dir / "naive_page.py", REPO)):
+                if who == "naive" and n and args.naive_up_to is not None \
+                        and n > args.naive_up_to:
+                    results[who] = PageResult(ran=False, note=f"not run: --naive-up-to "
+                                              f"{args.naive_up_to:,}")
+                    continue
                 if who == "naive" and naive_failed_at is not None:
                     results[who] = PageResult(ran=False, note="not run: the naive page never "
                                               f"drew its map with {naive_failed_at} events")
