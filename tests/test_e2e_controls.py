@@ -779,6 +779,9 @@ def _upload_and_remove(page, app, path, expected, pins) -> None:
     batch = page.get_by_text(path.name).first
     batch.wait_for()
     # the one Remove button a person sees (Streamlit may keep a hidden copy in the DOM)
+    # (a stale copy from before a rerun may show until the rerun has finished)
+    page.wait_for_function("""() => [...document.querySelectorAll('button')].filter(
+        b => b.offsetParent !== null && /^\\s*Remove\\s*$/.test(b.innerText)).length === 1""")
     visible = page.locator("button:visible").filter(has_text=re.compile(r"^\s*Remove\s*$"))
     assert visible.count() == 1
     visible.click()
