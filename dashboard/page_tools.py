@@ -14,7 +14,7 @@ from dashboard import page_layers
 from dashboard.errors import DashboardError
 from dashboard.escape import esc, md_escape
 from dashboard.page_state import parse_radii
-from dashboard.settings import KM_PER_MILE, KM_PER_NMI
+from dashboard.settings import KM_PER_MILE, KM_PER_NMI, PAGE_TABLE_ROWS
 
 LIST_MODE = "Pick from lists"
 CLICK_MODE = "Click two points on the map"
@@ -205,7 +205,12 @@ def buffer_panel(events: gpd.GeoDataFrame, places: gpd.GeoDataFrame, initial: di
             for r, a in zip(rings["radius_km"], rings["area_km2"], strict=True)]
     st.dataframe(inside.summary, hide_index=True, width="stretch")
     with st.expander("Events and places inside the largest buffer"):
-        st.dataframe(inside.members, hide_index=True, width="stretch")
+        members = inside.members
+        listed = members.head(PAGE_TABLE_ROWS)  # the counts above include every one
+        if len(listed) < len(members):
+            st.caption(f"The first {len(listed):,} of {len(members):,} are listed; the counts "
+                       "above include all of them.")
+        st.dataframe(listed, hide_index=True, width="stretch")
     return [page_layers.polygons_group("Buffers", rings, tips, color="#0072B2")]
 
 

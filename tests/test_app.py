@@ -311,3 +311,18 @@ def test_filters_work_on_hexagons_too():
     assert len(kept) <= settings.PAGE_AGGREGATE_ABOVE  # one day: few enough for markers
     assert not [c.value for c in at.caption if "drawn as hexagons" in c.value]
     assert set(at.dataframe(key="event_table").value["ID"]) >= set(kept["event_id_cnty"])
+
+
+def test_buffer_member_list_is_capped_but_counts_are_not():
+    import os
+
+    from dashboard import settings
+
+    many = _many_events(settings.PAGE_TABLE_ROWS + 2000, seed=3)
+    EventStore(os.environ["DASHBOARD_STORE"]).upsert(many, origin="test", label="many")
+    at = _run()
+    counts = _buffer(at, "Iran–Pakistan border", "500")
+    members = [d.value for d in at.dataframe if "kind" in d.value.columns]
+    assert members and len(members[0]) == settings.PAGE_TABLE_ROWS
+    assert int(counts["events"].iloc[0]) > settings.PAGE_TABLE_ROWS
+    assert [c.value for c in at.caption if "are listed" in c.value]
