@@ -230,12 +230,13 @@ def _picture_view() -> tuple[tuple[float, float], int]:
 def _page() -> None:
     """Full run: data, session state and the sidebar; then the body (a fragment)."""
     ss = st.session_state
-    events = page_events.all_events()
+    version = page_data.store_version()
+    events = page_events.all_events(version)
     types = page_events.event_types(events)
     d0, d1 = page_events.date_bounds(events)
     _init_state(types, d0, d1)
     _sidebar(types, d0, d1, events)
-    ss["_sidebar_data"] = page_data.store_version()
+    ss["_sidebar_data"] = version
     _body()
 
 
@@ -247,9 +248,10 @@ def _body() -> None:
     removed batch, a CLI import), the whole page is redrawn so its type list and date range
     follow."""
     ss = st.session_state
-    if ss.get("_sidebar_data") != page_data.store_version():
+    version = page_data.store_version()  # one version for the whole run (a CLI may write)
+    if ss.get("_sidebar_data") != version:
         st.rerun(scope="app")
-    events = page_events.all_events()
+    events = page_events.all_events(version)
     types = page_events.event_types(events)
 
     types_on = [t for t in types if ss.get(f"type_{t}")]
@@ -258,7 +260,7 @@ def _body() -> None:
     bounds, zoom = _map_view(big)
     content = page_events.map_content(view_events, types_on, types,
                                       discs=bool(ss.get("layer_discs")), bounds=bounds,
-                                      zoom=zoom, version=page_data.store_version())
+                                      zoom=zoom, version=version)
     table = page_events.event_table(content.table_events, types)
     highlight = page_events.selected_event(table, content.table_events)
 

@@ -22,12 +22,13 @@ DEFAULT_DATES = (dt.date(2024, 1, 1), dt.date(2024, 1, 31))
 MAP_WIDTH_PX = 760
 
 
-def all_events() -> gpd.GeoDataFrame:
+def all_events(version: str | None = None) -> gpd.GeoDataFrame:
     """The curated events (built in, read-only) beside the event store's events (the same
     GeoPackage as the CLI's, settings.default_store_path()), shared and read-only
-    (page_data.events_frame). An unreadable store is one warning."""
+    (page_data.events_frame) of the store's ``version`` (now, when None). An unreadable
+    store is one warning."""
     try:
-        return page_data.events_frame(page_data.store_version())
+        return page_data.events_frame(version or page_data.store_version())
     except DashboardError as err:
         st.warning(md_escape(err))
         return page_data.curated_events()
