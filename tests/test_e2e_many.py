@@ -19,8 +19,6 @@ import re
 from urllib.parse import parse_qsl
 
 import geopandas as gpd
-import numpy as np
-import pandas as pd
 import pytest
 from e2e_helpers import FIRST_RENDER_MS, MAP_IFRAME, STEP_MS, map_eval, start_server, stop_server
 
@@ -33,18 +31,10 @@ N_MANY = settings.PAGE_AGGREGATE_ABOVE + 3000
 
 
 def _many(n: int) -> gpd.GeoDataFrame:
-    rng = np.random.default_rng(7)
-    lat, lon = rng.uniform(25.0, 30.5, n), rng.uniform(58.0, 66.0, n)
-    df = pd.DataFrame({
-        "event_id_cnty": [f"MANY{i}" for i in range(n)],
-        "event_date": (pd.Timestamp("2024-01-01") + pd.to_timedelta(
-            rng.integers(0, 20, n), unit="D")).strftime("%Y-%m-%d"),
-        "country": "Pakistan", "location": [f"Place {i}" for i in range(n)],
-        "event_type": "Explosions/Remote violence", "sub_event_type": "Air/drone strike",
-        "category": rng.choice(["strike", "attack"], n), "latitude": lat, "longitude": lon,
-        "geo_precision": 1, "fatalities": 0})
-    return events.normalise(gpd.GeoDataFrame(df, geometry=gpd.points_from_xy(lon, lat),
-                                             crs="EPSG:4326"))
+    """The same synthetic events as the page's AppTests (tests/test_app.py), seed 7."""
+    from test_app import _many_events
+
+    return _many_events(n, seed=7)
 
 
 @pytest.fixture(scope="module")
