@@ -169,43 +169,101 @@ def buffer_target(target: str, radii_km: Any) -> gpd.GeoDataFrame:
 
 @dataclass
 class WithinResult:
-    """What lies inside buffers: counts per radius and the members with their smallest radius."""
+    """What lies inside buffers: counts per radius and the members with their smallest radius.
+
+    ``summary``: per radius (km, ascending) the events and places inside it; ``members``: the
+    events and places inside the largest buffer (kind, id, name, within_km: the smallest
+    radius holding it), at most ``limit`` of them when one was given; ``total``: how many
+    there are in all."""
 
     summary: pd.DataFrame
     members: pd.DataFrame
+    total: int = 0
 
 
 def points_within(rings: gpd.GeoDataFrame, events: gpd.GeoDataFrame | None,
-                  places: gpd.GeoDataFrame | None) -> WithinResult:
-    """Events and places inside each buffer (``rings`` from :func:`buffer_target`)."""
-    frames = []
-    if events is not None and len(events):
-        date = pd.to_datetime(events["event_date"]).dt.date.astype(str)
-        frames.append(pd.DataFrame({
-            "kind": "event", "id": events["event_id_cnty"].astype(str).to_numpy(),
-            "name": (events["location"].astype(str) + ": " + events["sub_event_type"].astype(str)
-                     + ", " + date).to_numpy(),
-            "lon": events.geometry.x.to_numpy(), "lat": events.geometry.y.to_numpy()}))
-    if places is not None and len(places):
-        frames.append(pd.DataFrame({
-            "kind": "place", "id": places["id"].astype(str).to_numpy(),
-            "name": places["name"].astype(str).to_numpy(),
-            "lon": places.geometry.x.to_numpy(), "lat": places.geometry.y.to_numpy()}))
-    pts = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(
-        columns=["kind", "id", "name", "lon", "lat"])
-    within = np.full(len(pts), np.nan)
-    rows = []
-    order = np.argsort(rings["radius_km"].to_numpy())
-    for i in order[::-1]:  # largest first so the smallest containing radius wins
-        geom = rings.geometry.iloc[i]
-        radius = float(rings["radius_km"].iloc[i])
-        inside = shapely.contains_xy(geom, pts["lon"].to_numpy(float), pts["lat"].to_numpy(float))
-        within[inside] = radius
-        rows.append({"radius_km": radius,
-                     "events": int(np.sum(inside & (pts["kind"] == "event").to_numpy())),
-                     "places": int(np.sum(inside & (pts["kind"] == "place").to_numpy()))})
-    summary = pd.DataFrame(rows[::-1], columns=["radius_km", "events", "places"])
-    members = pts.assign(within_km=within).dropna(subset=["within_km"])
-    members = members.sort_values(["within_km", "kind", "name"])[
-        ["kind", "id", "name", "within_km"]].reset_index(drop=True)
-    return WithinResult(summary, members)
+                  places: gpd.GeoDataFrame | None, *,
+                  event_lonlat: tuple[np.ndarray, np.ndarray] | None = None,
+                  limit: int | None = None) -> WithinResult:
+    """Events and places inside each buffer (``rings`` from :func:`buffer_target`).
+
+    Members are ordered by the smallest radius holding them, events before places, events
+    latest first, then in the order given. ``event_lonlat``: the events' (lon, lat) arrays
+    in degrees when the caller has them (saves reading a million geometries); ``limit``:
+    list at most that many members (the counts and ``total`` still include all). Only points
+    inside the buffers' bounding box are tested and only listed members get a name, so a
+    million events cost a few array passes."""
+    radii = rings["radius_km"].to_numpy(float)
+    order = np.argsort(radii, kind="stable")
+    geoms = [rings.geometry.iloc[i] for i in order]
+    for g in geoms:
+        shapely.prepare(g)
+    bbox = rings.total_bounds if len(rings) else np.array([0.0, 0.0, -1.0, -1.0])
+    counts = {"event": np.zeros(len(order), dtype=int), "place": np.zeros(len(order), dtype=int)}
+    found = []
+    for kind, frame in (("event", events), ("place", places)):
+        if frame is None or not len(frame):
+            continue
+        if kind == "event" and event_lonlat is not None:
+            lon, lat = (np.asarray(a, dtype=float) for a in event_lonlat)
+        else:
+            lon, lat = frame.geometry.x.to_numpy(float), frame.geometry.y.to_numpy(float)
+        pos, within, counts[kind] = _smallest_radius(geoms, radii[order], bbox, lon, lat)
+        if kind == "event":  # latest first within one radius
+            day = pd.to_datetime(frame["event_date"].iloc[pos], errors="coerce")
+            key = np.nan_to_num(day.to_numpy("datetime64[ns]").astype("int64").astype(float),
+                                nan=-np.inf)
+            rank = np.lexsort((-key, within))
+        else:
+            rank = np.lexsort((frame["name"].astype(str).to_numpy()[pos], within))
+        found.append((kind, frame, pos[rank], within[rank]))
+    total = sum(len(p) for _, _, p, _ in found)
+    listed = []
+    left = total if limit is None else max(int(limit), 0)
+    # events come before places at one radius: merge the two sorted lists by radius
+    w = np.concatenate([ws[:left] for *_, ws in found] or [np.zeros(0)])
+    kk = np.concatenate([np.full(min(len(ws), left), k) for k, (*_, ws) in enumerate(found)]
+                        or [np.zeros(0, dtype=int)])
+    ii = np.concatenate([np.arange(min(len(ws), left)) for *_, ws in found]
+                        or [np.zeros(0, dtype=int)])
+    first = np.lexsort((kk, w))[:left]  # stable: each list keeps its own order
+    for k, (kind, frame, pos, within) in enumerate(found):
+        idx = np.sort(ii[first][kk[first] == k])
+        rows = frame.iloc[pos[idx]]
+        names = _event_names(rows) if kind == "event" else rows["name"].astype(str).to_numpy()
+        ids = (rows["event_id_cnty"] if kind == "event" else rows["id"]).astype(str)
+        listed.append(pd.DataFrame({"kind": kind, "id": ids.to_numpy(), "name": names,
+                                    "within_km": within[idx], "_k": k, "_i": idx}))
+    summary = pd.DataFrame({"radius_km": radii[order], "events": counts["event"],
+                            "places": counts["place"]})
+    cols = ["kind", "id", "name", "within_km"]
+    if listed:
+        members = pd.concat(listed, ignore_index=True).sort_values(
+            ["within_km", "_k", "_i"], kind="stable")[cols].reset_index(drop=True)
+    else:
+        members = pd.DataFrame({c: [] for c in cols})
+    members = members.astype({"kind": "str", "id": "str", "name": "str", "within_km": float})
+    return WithinResult(summary, members, total)
+
+
+def _smallest_radius(geoms: list, radii: np.ndarray, bbox: np.ndarray, lon: np.ndarray,
+                     lat: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Positions of the points inside the largest of ``geoms`` (buffers, radii ascending,
+    prepared), each one's smallest radius (km), and how many points each buffer holds."""
+    west, south, east, north = bbox
+    cand = np.flatnonzero((lon >= west) & (lon <= east) & (lat >= south) & (lat <= north))
+    within = np.full(len(cand), np.nan)
+    counts = np.zeros(len(geoms), dtype=int)
+    for j in range(len(geoms) - 1, -1, -1):  # largest first: the smallest radius wins
+        inside = shapely.contains_xy(geoms[j], lon[cand], lat[cand])
+        within[inside] = radii[j]
+        counts[j] = int(inside.sum())
+    hit = ~np.isnan(within)
+    return cand[hit], within[hit], counts
+
+
+def _event_names(events: pd.DataFrame) -> np.ndarray:
+    """"Location: sub-event type, YYYY-MM-DD" of each event."""
+    date = pd.to_datetime(events["event_date"]).dt.date.astype(str)
+    return (events["location"].astype(str) + ": " + events["sub_event_type"].astype(str)
+            + ", " + date).to_numpy()

@@ -271,16 +271,24 @@ def _body() -> None:
         with tabs[0]:
             measured = page_tools.measure_panel(ss["_initial"])
         with tabs[1]:
+            lonlat = None
+            if big:  # many events: their cached coordinates (as map_content uses them)
+                lon, lat = page_data.coords(version)
+                pos = view_events.index.to_numpy()
+                lonlat = (lon[pos], lat[pos])
             buffers = page_tools.buffer_panel(view_events, page_data.layer("places"),
-                                              ss["_initial"])
+                                              ss["_initial"], lonlat=lonlat)
         with tabs[2]:
             claims = page_tools.claims_panel()
         with tabs[3]:
             page_io.upload_section()
     specs = _map_specs(content, types, buffers + claims, measured + highlight)
     with tool_col, tabs[3]:
-        export = [page_map.static_spec(k) for k in _static_on()] + specs
-        page_io.download_section(view_events, export, _picture_view(), picture={
+        static_on = _static_on()
+        # Built only when "Download this map" is clicked: unpickling the static layers'
+        # specs on every rerun cost ~0.1 s.
+        page_io.download_section(view_events, lambda: [
+            page_map.static_spec(k) for k in static_on] + specs, _picture_view(), picture={
             "start": ss["dates"][0], "end": ss["dates"][1], "discs": ss["layer_discs"],
             "layers": {k for k in ("basemap", "countries", "provinces", "border", "places")
                        if ss.get(f"layer_{k}")}})

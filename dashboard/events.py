@@ -167,6 +167,20 @@ def _as_list(value: Any) -> list[str]:
     return [p.strip() for p in text.replace(";", "\n").splitlines() if p.strip()]
 
 
+def _source_lists(values: pd.Series) -> list[list[str]]:
+    """``sources`` of every row as a list (:func:`_as_list`; NO_SOURCES when there are none).
+    Texts repeat a lot (an ACLED ``source`` column names few outlets), so each distinct text
+    is parsed once and every row gets its own copy of the list."""
+    try:
+        codes, uniques = pd.factorize(values, use_na_sentinel=True)
+    except TypeError:  # lists or other unhashable values: row by row
+        return [(_as_list(v) or NO_SOURCES) if v is not None else NO_SOURCES
+                for v in values.tolist()]
+    parsed = [_as_list(u) or NO_SOURCES for u in uniques]
+    return [NO_SOURCES if c < 0 or parsed[c] is NO_SOURCES else list(parsed[c])
+            for c in codes.tolist()]
+
+
 def arrow_text(array: pa.Array) -> pd.Series:
     """An Arrow string array as a pandas text Series (no Python objects in between)."""
     out = array.to_pandas()
@@ -253,13 +267,8 @@ def normalise(df: pd.DataFrame) -> gpd.GeoDataFrame:
     collect = gc.isenabled()
     gc.disable()  # a million new lists would trigger many full collections
     try:
-        if "sources" in src.columns:
-            given = out["sources"].tolist()
-            lists = [(_as_list(v) or NO_SOURCES)
-                     if v is not None and not (isinstance(v, str) and not v)
-                     else NO_SOURCES for v in given]
-        else:
-            lists = [NO_SOURCES] * n
+        has = "sources" in src.columns
+        lists = _source_lists(out["sources"]) if has else [NO_SOURCES] * n
         out["sources"] = pd.Series(lists, dtype=object)
     finally:
         if collect:

@@ -8,7 +8,7 @@ a table).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import geopandas as gpd
 import pandas as pd
@@ -112,32 +112,34 @@ def batches_section() -> None:
                       args=(b.batch_id,), help="Delete this import's events from the store")
 
 
-def download_section(view_events: gpd.GeoDataFrame, specs: Sequence[dict],
+def download_section(view_events: gpd.GeoDataFrame,
+                     specs: Callable[[], Sequence[dict]],
                      view: tuple[tuple[float, float], int],
                      picture: dict | None = None) -> None:
     """Download the events shown (GeoJSON, CSV, GeoParquet), the current map as offline HTML
     and as a picture for publication (PNG/SVG/PDF from staticmap.render_map: same events, dates,
-    layers and view). ``picture`` holds render_map's start, end, layers and discs.
+    layers and view). ``specs`` gives the map's layer specs (static ones included) when the
+    HTML is asked for; ``picture`` holds render_map's start, end, layers and discs.
 
     The files are generated only when a button is clicked (deferred callables).
     """
     from dashboard import columnar, events
 
-    shown = view_events.drop(columns=["_origin", "batch_id"], errors="ignore")
-    specs = list(specs)
-
+    def shown() -> gpd.GeoDataFrame:  # dropped only when a download is asked for
+        return view_events.drop(columns=["_origin", "batch_id"], errors="ignore")
     def map_html() -> str:
-        groups = [page_layers.to_group(s) for s in specs]
+        groups = [page_layers.to_group(s) for s in specs()]
         return mapview.standalone_html(groups, center=view[0], zoom=view[1])
 
     st.download_button("Download shown events (GeoJSON)", key="dl_geojson",
-                       data=lambda: events.to_geojson(shown), file_name="events.geojson",
+                       data=lambda: events.to_geojson(shown()), file_name="events.geojson",
                        mime="application/geo+json", width="stretch", on_click="ignore")
     st.download_button("Download shown events (CSV)", key="dl_csv",
-                       data=lambda: events.to_csv(shown), file_name="events.csv",
+                       data=lambda: events.to_csv(shown()), file_name="events.csv",
                        mime="text/csv", width="stretch", on_click="ignore")
     st.download_button("Download shown events (GeoParquet)", key="dl_parquet",
-                       data=lambda: columnar.geoparquet_bytes(shown), file_name="events.parquet",
+                       data=lambda: columnar.geoparquet_bytes(shown()),
+                       file_name="events.parquet",
                        mime="application/vnd.apache.parquet", width="stretch",
                        on_click="ignore")
     st.download_button("Download this map (HTML, works offline)", key="dl_html",
@@ -149,17 +151,18 @@ def download_section(view_events: gpd.GeoDataFrame, specs: Sequence[dict],
 _PICTURE_MIME = {"png": "image/png", "svg": "image/svg+xml", "pdf": "application/pdf"}
 
 
-def _picture_buttons(shown: gpd.GeoDataFrame, view: tuple[tuple[float, float], int],
-                     picture: dict) -> None:
+def _picture_buttons(shown: Callable[[], gpd.GeoDataFrame],
+                     view: tuple[tuple[float, float], int], picture: dict) -> None:
     """Download map as PNG/SVG/PDF: rendered on the server (matplotlib, no browser, no tiles)
-    from the shown events, the date range, the switched-on layers and the current view."""
+    from the shown events (``shown()``), the date range, the switched-on layers and the
+    current view."""
     from dashboard import staticmap
 
     bounds = mapview.view_bounds(view[0], view[1])
 
     def render(fmt: str) -> bytes:
         try:
-            return staticmap.render_map(shown, fmt=fmt, bounds=bounds, **picture)
+            return staticmap.render_map(shown(), fmt=fmt, bounds=bounds, **picture)
         except DashboardError as err:  # shown in place of the file: one sentence
             return str(err).encode()
 

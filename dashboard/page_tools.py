@@ -7,6 +7,7 @@ one the CLI calls, so the numbers are identical) and returns layer specs for the
 from __future__ import annotations
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 import streamlit as st
 
@@ -177,8 +178,11 @@ def buffer_targets() -> dict[str, str]:
     return out
 
 
-def buffer_panel(events: gpd.GeoDataFrame, places: gpd.GeoDataFrame, initial: dict) -> list[dict]:
-    """Target + radii → geodesic buffers drawn, with the events and places inside listed."""
+def buffer_panel(events: gpd.GeoDataFrame, places: gpd.GeoDataFrame, initial: dict,
+                 lonlat: tuple[np.ndarray, np.ndarray] | None = None) -> list[dict]:
+    """Target + radii → geodesic buffers drawn, with the events and places inside listed
+    (the first settings.PAGE_TABLE_ROWS of them). ``lonlat``: the events' (lon, lat) in
+    degrees when the page has them cached."""
     from dashboard import analysis
 
     targets = buffer_targets()
@@ -197,7 +201,8 @@ def buffer_panel(events: gpd.GeoDataFrame, places: gpd.GeoDataFrame, initial: di
     try:
         radii = parse_radii(text)
         rings = _buffers(targets[label], tuple(radii))
-        inside = analysis.points_within(rings, events, places)
+        inside = analysis.points_within(rings, events, places, event_lonlat=lonlat,
+                                        limit=PAGE_TABLE_ROWS)
     except (DashboardError, ValueError) as err:
         st.error(md_escape(err))
         return []
@@ -205,11 +210,10 @@ def buffer_panel(events: gpd.GeoDataFrame, places: gpd.GeoDataFrame, initial: di
             for r, a in zip(rings["radius_km"], rings["area_km2"], strict=True)]
     st.dataframe(inside.summary, hide_index=True, width="stretch")
     with st.expander("Events and places inside the largest buffer"):
-        members = inside.members
-        listed = members.head(PAGE_TABLE_ROWS)  # the counts above include every one
-        if len(listed) < len(members):
-            st.caption(f"The first {len(listed):,} of {len(members):,} are listed; the counts "
-                       "above include all of them.")
+        listed = inside.members  # the counts above include every one
+        if len(listed) < inside.total:
+            st.caption(f"The first {len(listed):,} of {inside.total:,} are listed (nearest "
+                       "band first, latest events first); the counts above include all.")
         st.dataframe(listed, hide_index=True, width="stretch")
     return [page_layers.polygons_group("Buffers", rings, tips, color="#0072B2")]
 
@@ -280,16 +284,28 @@ def claims_panel() -> list[dict]:
     if not show:
         return []
     groups = []
+    for summary, spec in _region_groups():
+        st.caption(md_escape(summary))
+        if spec is not None:
+            groups.append(spec)
+    return groups
+
+
+@st.cache_data(show_spinner=False)
+def _region_groups() -> list[tuple[str, dict | None]]:
+    """(summary sentence, map layer spec or None when the region is empty) per reading of
+    Sabz Koh's candidate region (fixed data: built once, not on every rerun)."""
+    out = []
     styles = {"straight-line": ("#D55E00", "2 4"), "road": ("#CC79A7", "8 4")}
     for reading in _sabz_koh_readings():
-        st.caption(md_escape(reading.summary()))
         if reading.result.area_km2 <= 0:
+            out.append((reading.summary(), None))
             continue
         color, dash = styles.get(reading.name, ("#D55E00", "2 4"))
         region = gpd.GeoDataFrame(geometry=[reading.result.region], crs="EPSG:4326")
         tip = (f"Sabz Koh: constraint-geolocation candidate region, {esc(reading.name)} "
                f"reading of the 90 km from Panjgur ({reading.result.area_km2:,.0f} km²)")
-        groups.append(page_layers.polygons_group(
+        out.append((reading.summary(), page_layers.polygons_group(
             f"Sabz Koh candidate region ({reading.name} reading)", region, [tip],
-            color=color, dash=dash))
-    return groups
+            color=color, dash=dash)))
+    return out

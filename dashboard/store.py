@@ -274,6 +274,37 @@ def _sql_values(m: gpd.GeoDataFrame) -> list[list[Any]]:
     return cols
 
 
+def _read_columns(real: Path, table: str, columns: list[str]
+                  ) -> tuple[pd.DataFrame, np.ndarray, np.ndarray] | None:
+    """``columns`` of the events table and each row's lon, lat (degrees; NaN without a
+    usable geometry; a representative point for other than points), read by GDAL into Arrow
+    in one go: about 10x faster than fetching SQLite rows. None when GDAL cannot read the
+    file; the caller then reads it through SQLite (same result, slower)."""
+    import pyarrow as pa
+    import pyogrio
+    import shapely
+
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            meta, arrow = pyogrio.read_arrow(real, layer=table, columns=columns)
+        if [n for n in arrow.column_names if n in columns] != columns:
+            return None
+        wkb = arrow.column(meta.get("geometry_name") or "wkb_geometry").to_numpy(
+            zero_copy_only=False)
+        geoms = shapely.from_wkb(wkb, on_invalid="ignore")
+    except Exception:  # any GDAL or Arrow failure: the SQLite path decides
+        return None
+    geoms = np.where(shapely.is_empty(geoms), None, geoms)  # empty: no position (NaN)
+    other = shapely.get_type_id(geoms) > 0
+    if other.any():
+        geoms[other] = shapely.point_on_surface(geoms[other])
+    lon = np.asarray(shapely.get_x(geoms), dtype=float)
+    lat = np.asarray(shapely.get_y(geoms), dtype=float)
+    frame = pa.table({c: arrow.column(c) for c in columns}).to_pandas()
+    return frame, lon, lat
+
+
 # ------------------------------------------------------------------------------ table info
 @dataclass(frozen=True)
 class _Info:
@@ -397,29 +428,36 @@ class EventStore:
             if "category" not in present and "layer" in present:
                 wanted.append("layer")
             extra = ["batch_id"] if "batch_id" in present else []
-            sql = (f"SELECT {', '.join(_q(c) for c in wanted + extra + [info.geom])} "
-                   f"FROM {_q(info.table)}")
-            rows = con.execute(sql).fetchall()
+            fast = _read_columns(real, info.table, wanted + extra)
+            if fast is None:  # GDAL could not read it: row by row through SQLite
+                sql = (f"SELECT {', '.join(_q(c) for c in wanted + extra + [info.geom])} "
+                       f"FROM {_q(info.table)}")
+                rows = con.execute(sql).fetchall()
         except sqlite3.DatabaseError as err:
             raise StoreError(f"The event store {self.path} cannot be read ({err}).") from None
         finally:
             con.close()
-        frame = pd.DataFrame.from_records(rows, columns=[*wanted, *extra, "__geom"])
-        if len(frame):
-            lonlat = [_blob_lonlat(b) for b in frame["__geom"]]
-            has = np.array([p is not None for p in lonlat])
-            if has.any():
-                lon = np.array([p[0] if p else np.nan for p in lonlat])
-                lat = np.array([p[1] if p else np.nan for p in lonlat])
-                old_lat = pd.to_numeric(frame.get("latitude"), errors="coerce") \
-                    if "latitude" in frame else pd.Series(np.nan, index=frame.index)
-                old_lon = pd.to_numeric(frame.get("longitude"), errors="coerce") \
-                    if "longitude" in frame else pd.Series(np.nan, index=frame.index)
-                frame["latitude"] = np.where(has, lat, old_lat.to_numpy(dtype=float))
-                frame["longitude"] = np.where(has, lon, old_lon.to_numpy(dtype=float))
-        gdf = model.normalise(frame.drop(columns="__geom"))
+        if fast is not None:
+            frame, lon, lat = fast
+        else:
+            frame = pd.DataFrame.from_records(rows, columns=[*wanted, *extra, "__geom"])
+            lonlat = [_blob_lonlat(b) for b in frame.pop("__geom")]
+            lon = np.array([p[0] if p else np.nan for p in lonlat], dtype=float)
+            lat = np.array([p[1] if p else np.nan for p in lonlat], dtype=float)
+        has = np.isfinite(lon) & np.isfinite(lat)
+        if has.any():
+            old_lat = pd.to_numeric(frame.get("latitude"), errors="coerce") \
+                if "latitude" in frame else pd.Series(np.nan, index=frame.index)
+            old_lon = pd.to_numeric(frame.get("longitude"), errors="coerce") \
+                if "longitude" in frame else pd.Series(np.nan, index=frame.index)
+            frame["latitude"] = np.where(has, lat, old_lat.to_numpy(dtype=float))
+            frame["longitude"] = np.where(has, lon, old_lon.to_numpy(dtype=float))
+        gdf = model.normalise(frame)
         batch = frame["batch_id"] if extra else pd.Series([None] * len(frame), dtype=object)
-        gdf["batch_id"] = [b if isinstance(b, str) else "" for b in batch]
+        if pd.api.types.is_string_dtype(batch.dtype) and batch.dtype != object:
+            gdf["batch_id"] = batch.fillna("").astype("str").to_numpy()  # text, vectorised
+        else:
+            gdf["batch_id"] = [b if isinstance(b, str) else "" for b in batch]
         gdf = gdf.sort_values(["event_date", "event_id_cnty"], kind="stable", na_position="last")
         if f is not None:
             gdf = filters.apply(gdf, f)

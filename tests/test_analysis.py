@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import geopandas as gpd
 import numpy as np
+import pandas as pd
 import pytest
 import shapely
 from hypothesis import given
+from hypothesis import settings as hyp_settings
 from hypothesis import strategies as st
 
 from dashboard import analysis, events, geodesy, layers, settings
@@ -55,6 +57,72 @@ def test_points_within_counts_events_and_places_by_smallest_radius():
     assert members.loc["CUR-PAK-001", "kind"] == "event"
     row100 = res.summary.set_index("radius_km").loc[100]
     assert row100["places"] >= 2 and row100["events"] >= 1
+
+
+def _within_reference(rings, events_, places) -> dict[str, float]:
+    """Smallest radius (km) holding each event/place id, tested point by point."""
+    out: dict[str, float] = {}
+    for frame, col in ((events_, "event_id_cnty"), (places, "id")):
+        for pid, geom in zip(frame[col].astype(str), frame.geometry, strict=True):
+            for r, ring in sorted(zip(rings["radius_km"], rings.geometry, strict=True)):
+                if ring.contains(geom):
+                    out[pid] = r
+                    break
+    return out
+
+
+@hyp_settings(max_examples=15, deadline=None)
+@given(radii=st.lists(st.sampled_from([5, 20, 45, 90, 300]), min_size=1, max_size=3,
+                      unique=True),
+       target=st.sampled_from(["border", "Panjgur", "Erbil", "pk-ba"]),
+       seed=st.integers(0, 2**16))
+def test_points_within_equals_a_point_by_point_test(radii, target, seed):
+    """The bounding-box prefilter and names built for members only change nothing: counts and
+    members equal a plain point-in-polygon test of every point (events far away included)."""
+    rng = np.random.default_rng(seed)
+    ev = events.load_curated_events()
+    extra = ev.iloc[rng.integers(0, len(ev), 300)].copy()
+    extra["event_id_cnty"] = [f"R{i}" for i in range(len(extra))]
+    lon, lat = rng.uniform(40, 70, len(extra)), rng.uniform(20, 40, len(extra))
+    extra = extra.set_geometry(gpd.points_from_xy(lon, lat, crs="EPSG:4326"))
+    both = gpd.GeoDataFrame(pd.concat([ev, extra], ignore_index=True),
+                            crs="EPSG:4326")
+    places = layers.load_places()
+    rings = analysis.buffer_target(target, radii)
+    res = analysis.points_within(rings, both, places)
+    ref = _within_reference(rings, both, places)
+    assert dict(zip(res.members["id"], res.members["within_km"], strict=True)) == ref
+    assert list(res.summary["radius_km"]) == sorted(radii)
+    for r, n_ev, n_pl in res.summary.itertuples(index=False):
+        assert n_ev == sum(1 for k, v in ref.items() if v <= r and k in set(both[
+            "event_id_cnty"]))
+        assert n_pl == sum(1 for k, v in ref.items() if v <= r and k in set(places["id"]))
+    m = res.members
+    assert list(m["within_km"]) == sorted(m["within_km"]) and res.total == len(m)
+    for _, band in m.groupby("within_km"):  # events first, latest first; then places A-Z
+        kinds = list(band["kind"])
+        assert kinds == sorted(kinds)
+        days = both.set_index("event_id_cnty").loc[band.loc[band["kind"] == "event", "id"],
+                                                   "event_date"]
+        assert list(days) == sorted(days, reverse=True)
+        names = list(band.loc[band["kind"] == "place", "name"])
+        assert names == sorted(names)
+    # the same with the caller's coordinates and a limit: the first rows, the same totals
+    limit = int(rng.integers(0, len(m) + 2))
+    cut = analysis.points_within(rings, both, places, limit=limit,
+                                 event_lonlat=(both.geometry.x.to_numpy(),
+                                               both.geometry.y.to_numpy()))
+    pd.testing.assert_frame_equal(cut.members, m.head(limit).reset_index(drop=True))
+    pd.testing.assert_frame_equal(cut.summary, res.summary)
+    assert cut.total == res.total
+
+
+def test_points_within_with_nothing_to_test():
+    rings = analysis.buffer_target("Panjgur", [10])
+    res = analysis.points_within(rings, None, None)
+    assert list(res.summary.itertuples(index=False)) == [(10.0, 0, 0)]
+    assert list(res.members.columns) == ["kind", "id", "name", "within_km"]
+    assert res.members.empty
 
 
 # ------------------------------------------------------------------- THE radius parser

@@ -468,3 +468,91 @@ def test_concurrent_writers_lose_nothing_and_readers_see_whole_states(tmp_path):
     assert sorted(batches["label"]) == ["A.csv", "B.csv", "C.csv"]
     assert sorted(batches["events"]) == [2000, 3000, 4000]
     _sound(store_path)
+
+
+# ------------------------------------------------------------------ the fast (Arrow) read
+def _read_both(store: EventStore, monkeypatch) -> tuple:
+    """The store read through GDAL/Arrow (the default) and row by row through SQLite."""
+    import dashboard.store as store_module
+
+    fast = store.read()
+    with monkeypatch.context() as m:
+        m.setattr(store_module, "_read_columns", lambda *a, **k: None)
+        slow = store.read()
+    return fast, slow
+
+
+def _assert_same(fast, slow) -> None:
+    assert list(fast.columns) == list(slow.columns)
+    assert fast.dtypes.equals(slow.dtypes)
+    pd.testing.assert_frame_equal(fast.drop(columns="geometry"), slow.drop(columns="geometry"))
+    assert fast.geometry.geom_equals_exact(slow.geometry, 0).all()
+    assert (fast.geometry.is_empty == slow.geometry.is_empty).all()
+
+
+def test_fast_read_is_used_and_equals_the_row_by_row_read(tmp_path, monkeypatch):
+    import dashboard.store as store_module
+
+    store = EventStore(tmp_path / "s.gpkg")
+    store.upsert(events.load_curated_events())
+    real = store_module._read_columns
+    calls = []
+    monkeypatch.setattr(store_module, "_read_columns",
+                        lambda *a, **k: calls.append(real(*a, **k)) or calls[-1])
+    store.read()
+    assert calls and calls[0] is not None  # the curated store is read through Arrow
+    monkeypatch.undo()
+    _assert_same(*_read_both(store, monkeypatch))
+
+
+def test_fast_read_of_geometries_a_user_edited(tmp_path, monkeypatch):
+    """A polygon (its representative point), an empty point, a NULL and a damaged blob
+    (the latitude/longitude columns) read the same both ways."""
+    from shapely.geometry import Polygon
+
+    path = tmp_path / "s.gpkg"
+    store = EventStore(path)
+    ev = events.load_curated_events().iloc[:5]
+    store.upsert(ev)
+    poly = Polygon([(62, 26), (63, 26), (63, 27), (62, 27)])
+    blob = b"GP\x00\x01" + (4326).to_bytes(4, "little") + poly.wkb
+    empty = b"GP\x00\x11" + (4326).to_bytes(4, "little") + bytes.fromhex(
+        "0101000000000000000000f87f000000000000f87f")
+    con = sqlite3.connect(path)
+    _register_functions(con)
+    ids = list(ev["event_id_cnty"])
+    with con:
+        for value, eid in [(blob, ids[0]), (empty, ids[1]), (None, ids[2]),
+                           (b"GP\x00\x01\x00", ids[3])]:
+            con.execute("UPDATE events SET geom = ? WHERE event_id_cnty = ?", (value, eid))
+    con.close()
+    fast, slow = _read_both(store, monkeypatch)
+    _assert_same(fast, slow)
+    row = fast.set_index("event_id_cnty")
+    point = poly.representative_point()
+    assert (row.loc[ids[0], "longitude"], row.loc[ids[0], "latitude"]) == (point.x, point.y)
+    for eid in ids[1:4]:  # no usable geometry: the stored columns
+        src = ev.set_index("event_id_cnty").loc[eid]
+        assert (row.loc[eid, "latitude"], row.loc[eid, "longitude"]) == (
+            src["latitude"], src["longitude"])
+
+
+@settings(max_examples=20, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(notes=st.lists(_text, min_size=1, max_size=4),
+       sources=st.lists(st.lists(_text, max_size=3), min_size=1, max_size=4),
+       fatal=st.one_of(st.none(), st.integers(0, 10**6)),
+       lat=st.floats(-90, 90), lon=st.floats(-180, 180))
+def test_fast_read_equals_row_by_row_read_for_any_values(tmp_path_factory, monkeypatch, notes,
+                                                          sources, fatal, lat, lon):
+    store = EventStore(tmp_path_factory.mktemp("f") / "s.gpkg")
+    base = events.load_curated_events().iloc[:1]
+    rows = pd.concat([base] * len(notes), ignore_index=True)
+    rows["event_id_cnty"] = [f"F{i}" for i in range(len(notes))]
+    rows["notes"] = notes
+    rows["sources"] = [sources[i % len(sources)] for i in range(len(notes))]
+    rows["fatalities"] = fatal
+    rows["latitude"], rows["longitude"] = lat, lon
+    rows["geometry"] = None
+    store.upsert(events.normalise(rows))
+    _assert_same(*_read_both(store, monkeypatch))
