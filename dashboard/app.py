@@ -255,7 +255,7 @@ def _body() -> None:
     types = page_events.event_types(events)
 
     types_on = [t for t in types if ss.get(f"type_{t}")]
-    view_events = page_events.filters.apply(events, _event_filter(types))
+    view_events = page_events.filtered(events, version, _event_filter(types))
     big = len(view_events) > settings.PAGE_AGGREGATE_ABOVE
     bounds, zoom = _map_view(big)
     content = page_events.map_content(view_events, types_on, types,

@@ -77,5 +77,7 @@ def mask(events: pd.DataFrame, f: EventFilter) -> np.ndarray:
 
 
 def apply(events: pd.DataFrame, f: EventFilter) -> pd.DataFrame:
-    """The rows of ``events`` that ``f`` keeps (same type, original order and index)."""
-    return events[mask(events, f)]
+    """The rows of ``events`` that ``f`` keeps (same type, original order and index). When
+    it keeps every row this is a lazy copy (copy on write), not a copy of a million rows."""
+    keep = mask(events, f)
+    return events.copy(deep=False) if keep.all() else events[keep]

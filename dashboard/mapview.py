@@ -322,7 +322,10 @@ class GeoJsonLayer(MacroElement):
     ``dx``/``dy`` properties shift a point's icon by that many pixels (events at one place
     are spread so none hides another). ``point`` selects how points are drawn: ``"icon"``
     (the SVG ``icon_html``), ``"count"`` (the SVG with the feature's ``n`` written on it, size
-    growing with n) or ``"dot"`` (a circle marker using ``style``).
+    growing with n) or ``"dot"`` (a circle marker using ``style``). ``hexplay`` (count classes
+    ``breaks`` and ``colours``, H3 ``res``, ``play``) marks event hexagons whose features carry
+    their events per day (``dk`` days since 1970, ``dc`` counts): the time control recounts
+    and recolours them for its window.
     """
 
     _template = Template(
@@ -364,6 +367,9 @@ class GeoJsonLayer(MacroElement):
         {%- if this.timed %}
         {{ this.get_name() }}._dashTime = true;
         {%- endif %}
+        {%- if this.hexplay %}
+        {{ this.get_name() }}._dashHex = {{ this.hexplay|tojson }};
+        {%- endif %}
         {%- if this.focus %}
         {{ this.get_name() }}._dashFocus = {{ this.focus|tojson }};
         {%- endif %}
@@ -375,7 +381,7 @@ class GeoJsonLayer(MacroElement):
     def __init__(
         self, data: dict, *, style: dict | None = None, point: str = "dot",
         icon_html: str = "", icon_size: int = 18, interactive: bool = True, sticky: bool = True,
-        timed: bool = False, focus: str = "",
+        timed: bool = False, focus: str = "", hexplay: dict | None = None,
     ) -> None:
         super().__init__()
         self._name = "GeoJsonLayer"
@@ -388,6 +394,7 @@ class GeoJsonLayer(MacroElement):
         self.sticky = sticky
         self.timed = timed
         self.focus = focus
+        self.hexplay = hexplay or {}
 
 
 def features(geoms: Iterable[Any], props: Iterable[dict] | None = None) -> dict:

@@ -7,12 +7,14 @@ modules (layers, events, analysis) -- the page never measures on its own.
 
 from __future__ import annotations
 
+import dataclasses
+
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 import streamlit as st
 
-from dashboard import layers, page_layers
+from dashboard import filters, layers, page_layers
 
 EVENT_SOURCE_COLUMN = "_origin"
 
@@ -112,6 +114,18 @@ def events_frame(version: str) -> gpd.GeoDataFrame:
     both = pd.concat([curated, stored.drop(columns="batch_id", errors="ignore")],
                      ignore_index=True)
     return gpd.GeoDataFrame(both, geometry="geometry", crs=curated.crs)
+
+
+def filtered(version: str, f: filters.EventFilter) -> gpd.GeoDataFrame:
+    """The rows of :func:`events_frame` that ``f`` keeps (index: row positions), shared and
+    read-only like it: the body's reruns (a site, a buffer, a row, a pan) reuse the current
+    filter's rows instead of copying up to a million rows again each time."""
+    return _filtered(version, dataclasses.astuple(f), f)
+
+
+@st.cache_resource(show_spinner=False, max_entries=2)
+def _filtered(version: str, key: tuple, _f: filters.EventFilter) -> gpd.GeoDataFrame:
+    return filters.apply(events_frame(version), _f)
 
 
 @st.cache_resource(show_spinner=False, max_entries=2)

@@ -34,6 +34,19 @@ def all_events(version: str | None = None) -> gpd.GeoDataFrame:
         return page_data.curated_events()
 
 
+def filtered(events: gpd.GeoDataFrame, version: str, f: filters.EventFilter
+             ) -> gpd.GeoDataFrame:
+    """The events ``f`` keeps: shared per data version and filter (page_data.filtered) when
+    ``events`` is page_data.events_frame(version), else filtered here (an unreadable store
+    shows the curated events only)."""
+    try:
+        if page_data.events_frame(version) is events:
+            return page_data.filtered(version, f)
+    except DashboardError:
+        pass
+    return filters.apply(events, f)
+
+
 @dataclass
 class MapContent:
     """What the map and the table show for the filtered events.

@@ -10,6 +10,7 @@ geometry is lon/lat.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from itertools import pairwise
 from typing import Any
 from urllib.parse import urlparse
 
@@ -20,6 +21,7 @@ import pandas as pd
 import shapely
 from pyproj import Geod
 
+from dashboard import settings
 from dashboard.mapview import (
     LAND_COLOUR,
     SEA_COLOUR,
@@ -401,6 +403,25 @@ def _cell_polygon(cell: int) -> Any:
     return shapely.Polygon(ring)
 
 
+def _days_per_cell(cell_i: np.ndarray, ns: np.ndarray, n_cells: int
+                   ) -> list[tuple[list[int], list[int]]] | None:
+    """Per cell, its event days (days since 1970-01-01, ascending) and the events on each, from
+    aligned cell indexes and dates (ns); None when there are more than
+    settings.PAGE_HEX_PLAY_PAIRS (cell, day) pairs (too much to send for Play)."""
+    day = ns // 86_400_000_000_000
+    if not len(day):
+        return [([], []) for _ in range(n_cells)]
+    d0 = int(day.min())
+    span = int(day.max()) - d0 + 1
+    pairs, counts = np.unique(cell_i.astype(np.int64) * span + (day - d0), return_counts=True)
+    if len(pairs) > settings.PAGE_HEX_PLAY_PAIRS:
+        return None
+    cells, offsets = np.divmod(pairs, span)
+    bounds = np.searchsorted(cells, np.arange(n_cells + 1))
+    return [((offsets[a:b] + d0).tolist(), counts[a:b].tolist())
+            for a, b in pairwise(bounds.tolist())]
+
+
 def hex_aggregates(categories: Any, dates: Any, cells: np.ndarray, types: Sequence[str],
                    res: int) -> tuple[LayerSpec, list[tuple[str, str]]]:
     """Hexagon aggregates of events given as aligned arrays: their type (``category``), date
@@ -422,6 +443,7 @@ def hex_aggregates(categories: Any, dates: Any, cells: np.ndarray, types: Sequen
     np.maximum.at(last, cell_i[known], ns[known])
     total = counts_all.sum(axis=1)
     breaks = hex_breaks(int(total.max()) if len(total) else 1)
+    days = _days_per_cell(cell_i[known], ns[known], len(uniq))
     klass = np.searchsorted(np.array(breaks), total, side="right") - 1
     names = [str(t) for t in type_names]
     order = [names.index(t) for t in types if t in names] + \
@@ -435,15 +457,22 @@ def hex_aggregates(categories: Any, dates: Any, cells: np.ndarray, types: Sequen
         has_day = first[i] <= last[i]
         d0 = pd.Timestamp(first[i]) if has_day else pd.NaT
         d1 = pd.Timestamp(last[i]) if has_day else pd.NaT
-        days = (f"{d0:%d %b %Y}" if d0 == d1 else f"{d0:%d %b %Y} – {d1:%d %b %Y}") \
+        span = (f"{d0:%d %b %Y}" if d0 == d1 else f"{d0:%d %b %Y} – {d1:%d %b %Y}") \
             if pd.notna(d0) else "dates unknown"
-        props.append({"tip": f"<b>{int(n):,} event{'s' if n != 1 else ''}</b>{rows}"
-                             f"<br>{days}<br>H3 cell, resolution {res}",
-                      "style": {"fillColor": HEX_COLOURS[int(k)]}})
+        prop = {"tip": f"<b>{int(n):,} event{'s' if n != 1 else ''}</b>{rows}"
+                       f"<br>{span}<br>H3 cell, resolution {res}",
+                "style": {"fillColor": HEX_COLOURS[int(k)]}, "n": int(n)}
+        if days is not None:
+            prop["dk"], prop["dc"] = days[i]
+        props.append(prop)
     geoms = np.array([_cell_polygon(c) for c in uniq], dtype=object)
     fg = _spec(f"Events per hexagon ({int(total.sum()):,})")
+    # With days per hexagon the time control (static/dash/timeplay.js) plays the hexagons:
+    # it adds up each one's events in the window and colours it with the same classes.
     _layer(fg, features(geoms, props), style={"color": "#333", "weight": 0.6,
-                                              "fillOpacity": 0.6})
+                                              "fillOpacity": 0.6}, timed=days is not None,
+           hexplay={"breaks": breaks, "colours": list(HEX_COLOURS[:len(breaks)]), "res": res,
+                    "play": days is not None})
     entries = []
     for i, lo in enumerate(breaks):
         hi = breaks[i + 1] - 1 if i + 1 < len(breaks) else int(total.max())

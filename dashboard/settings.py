@@ -88,3 +88,6 @@ PAGE_AGGREGATE_ABOVE = 1_500
 PAGE_DETAIL_CAP = 1_000
 PAGE_TABLE_ROWS = 1_000
 PAGE_HEX_RES = {2: 1, 3: 2, 4: 2, 5: 3, 6: 4, 7: 4, 8: 5, 9: 6, 10: 6, 11: 7, 12: 8}
+# Play on hexagons: each hexagon carries its events per day (sent to the browser, which adds up
+# the window); above this many (hexagon, day) pairs Play asks for fewer days or a closer view.
+PAGE_HEX_PLAY_PAIRS = 60_000

@@ -414,6 +414,32 @@ def measure_page(browser, url: str, *, repeats: int, timeout_s: float, slow_s: f
     return res
 
 
+def measure_floor(browser, tmp: Path, args: argparse.Namespace) -> float:
+    """Median first-map seconds of scripts/floor_page.py over --repeats new sessions."""
+    folder = tmp / "floor"
+    folder.mkdir()
+    shutil.copy(REPO / "scripts" / "floor_page.py", folder / "floor_page.py")
+    (folder / "static").symlink_to(REPO / "dashboard" / "static")
+    print("  floor page …", flush=True)
+    server = Server(folder / "floor_page.py", tmp / "no-store.gpkg", REPO)
+    try:
+        warm = Session(browser, server.url)
+        warm.first_map(args.timeout)
+        warm.close()
+        times = []
+        for _ in range(args.repeats):
+            s = Session(browser, server.url)
+            try:
+                times.append(s.first_map(args.timeout))
+            finally:
+                s.close()
+    finally:
+        server.stop()
+    print(f"    floor  first map    {', '.join(fmt_s(t, args.timeout) for t in times)}",
+          flush=True)
+    return statistics.median(times)
+
+
 # ---------------------------------------------------------------------------- report
 def fmt_s(x: float | None, timeout_s: float) -> str:
     if x is None:
@@ -514,6 +540,7 @@ def main(argv: list[str] | None = None) -> int:
         shutil.copy(REPO / "scripts" / "naive_page.py", naive_dir / "naive_page.py")
         (naive_dir / "static").symlink_to(REPO / "dashboard" / "static")
         naive_failed_at = None
+        floor = None if args.no_curated else measure_floor(browser, Path(tmp), args)
         for size, n in cases:
             store = store_with(n, Path(tmp))
             results = {}
@@ -542,6 +569,11 @@ def main(argv: list[str] | None = None) -> int:
             rows.append((size, results["ours"], results["naive"]))
         browser.close()
     print_table(rows, args.repeats, args.timeout)
+    if floor is not None:
+        print(f"\nFloor: a page with only a title, a caption and a streamlit-folium map with one "
+              f"marker shows its first map in {fmt_s(floor, args.timeout)} (median of "
+              f"{args.repeats} new sessions,\nscripts/floor_page.py): Streamlit's and the map "
+              "component's own start-up, below which no page can go on this machine.")
     load_after = os.getloadavg()
     print(f"\nMachine: {os.cpu_count()} CPU cores; 1-minute load average {load_before[0]:.1f} "
           f"before and {load_after[0]:.1f} after this run ({(time.time() - t_start) / 60:.0f} "

@@ -10,6 +10,7 @@ Event type checkbox on hexagons                     test_type_checkbox_changes_h
 Table row select with many events                   test_selecting_a_row_among_many_events_…
 Tabs under the map: Events table / Events per day   test_tabs_under_the_map_show_one_view_each
 / Claims checked (and the permalink)
+Play / Pause / next / All days on hexagons          test_play_walks_the_hexagons_through_the_days
 ==================================================  ==============================================
 """
 
@@ -215,6 +216,68 @@ def test_selecting_a_row_among_many_events_highlights_it_and_settles(browser, ma
         state = pg.evaluate("""() => document.querySelector('[data-testid=stApp]')
             .getAttribute('data-test-script-state')""")
         assert state == "notRunning"
+        _healthy(pg, many_app, mark)
+    finally:
+        context.close()
+
+
+def _label_count(text: str) -> int:
+    """The number of events in a time-control label such as "3 Jan 2024 · 1,234 events"."""
+    return int(text.rsplit("·", 1)[1].split()[0].replace(",", ""))
+
+
+def test_play_walks_the_hexagons_through_the_days(browser, many_app):
+    """Play, the step button, Pause and All days on hexagons: each hexagon shows its events of
+    the window (the label's count), and those are exactly the events of that day in the
+    hexagons' area; All days brings back every count."""
+    import pandas as pd
+
+    context, pg = _page(browser)
+    mark = len(many_app.log_text())
+    try:
+        pg.goto(f"{many_app.url}/?from=2024-01-01&to=2024-01-20", timeout=FIRST_RENDER_MS)
+        cells_all, ev_all = _wait_hexes(pg, "(c) => c[0] > 0")
+        frame = _frame(pg)
+        west, south, east, north = map_eval(frame, """(m) => { const b = m.getBounds().pad(0.5);
+            return [b.getWest(), b.getSouth(), b.getEast(), b.getNorth()]; }""")
+        data = pd.concat([_many(N_MANY), events.load_curated_events()], ignore_index=True)
+        lon, lat = data.geometry.x, data.geometry.y
+        near = data[(lon >= west) & (lon <= east) & (lat >= south) & (lat <= north)]
+        day = pd.to_datetime(near["event_date"]).dt.date
+        label = frame.locator("[data-testid=time-label]")
+
+        def check() -> int:
+            text = label.inner_text()
+            state = frame.evaluate("() => window.__dashTime.state()")
+            lo, hi = (pd.Timestamp(state[k]).date() for k in ("start", "end"))
+            n = _label_count(text)
+            _, drawn = _wait_hexes(pg, f"(c) => c[1] === {n}")
+            assert drawn == n == int(((day >= lo) & (day <= hi)).sum()), (text, state)
+            return n
+
+        frame.locator("[data-testid=time-next]").click()  # the first day
+        label.filter(has_text="·").wait_for()
+        first = check()
+        assert 0 < first < ev_all
+        before = label.inner_text()
+        frame.locator("[data-testid=time-next]").click()  # the next day
+        frame.wait_for_function("(t) => document.querySelector("
+                                "'[data-testid=time-label]').textContent !== t", arg=before)
+        check()
+        frame.locator("[data-testid=time-window]").select_option("7")
+        frame.wait_for_function("() => window.__dashTime.state().window === 7")
+        assert check() > first
+        frame.locator("[data-testid=time-play]").click()
+        assert "Pause" in frame.locator("[data-testid=time-play]").inner_text()
+        seen = label.inner_text()
+        frame.wait_for_function("(t) => document.querySelector("
+                                "'[data-testid=time-label]').textContent !== t", arg=seen,
+                                timeout=STEP_MS)
+        frame.locator("[data-testid=time-play]").click()  # Pause
+        assert "Play" in frame.locator("[data-testid=time-play]").inner_text()
+        check()
+        frame.locator("[data-testid=time-all]").click()
+        assert _wait_hexes(pg, f"(c) => c[1] === {ev_all}") == [cells_all, ev_all]
         _healthy(pg, many_app, mark)
     finally:
         context.close()

@@ -114,6 +114,44 @@ def test_hexagon_aggregates_count_every_event_in_its_own_h3_cell():
     assert html.index("events per hexagon") < html.index(pl.event_style("strike").label)
 
 
+def test_hexagons_carry_their_events_per_day_for_play(monkeypatch):
+    """Play on hexagons: every hexagon lists its event days and counts (what the browser adds
+    up for a window); too many (hexagon, day) pairs turn Play off for the layer, not the map."""
+    from dashboard import enrich, settings
+
+    rng = np.random.default_rng(2)
+    n = 3000
+    lat, lon = rng.uniform(24, 32, n), rng.uniform(55, 70, n)
+    cats = rng.choice(["strike", "attack"], n)
+    days = pd.Series(pd.Timestamp("2023-12-20") + pd.to_timedelta(rng.integers(0, 40, n),
+                                                                    unit="D"))
+    days[:25] = pd.NaT  # unknown dates: in the total, never in a window
+    cells = enrich.h3_cells(lat, lon, 3, as_int=True)
+    layer, _ = pl.hex_aggregates(cats, days, cells, ["strike", "attack"], 3)
+    spec = layer["layers"][0]
+    assert spec["timed"] and spec["hexplay"]["play"] and spec["hexplay"]["res"] == 3
+    assert spec["hexplay"]["breaks"] == sorted(spec["hexplay"]["breaks"])
+    assert len(spec["hexplay"]["colours"]) == len(spec["hexplay"]["breaks"])
+    epoch = pd.Timestamp("1970-01-01")
+    seen = 0
+    for f in spec["data"]["features"]:
+        p = f["properties"]
+        assert p["dk"] == sorted(set(p["dk"])) and len(p["dk"]) == len(p["dc"])
+        ring = np.array(f["geometry"]["coordinates"][0])
+        centre = shapely.Polygon(ring).representative_point()
+        here = cells == enrich.h3_cells([centre.y], [centre.x], 3, as_int=True)[0]
+        assert p["n"] == int(here.sum())
+        want = days[here].dropna().map(lambda d: (d - epoch).days).value_counts().sort_index()
+        assert p["dk"] == list(want.index) and p["dc"] == list(want.to_numpy())
+        seen += sum(p["dc"])
+    assert seen == n - 25
+    monkeypatch.setattr(settings, "PAGE_HEX_PLAY_PAIRS", 10)
+    layer, _ = pl.hex_aggregates(cats, days, cells, ["strike", "attack"], 3)
+    spec = layer["layers"][0]
+    assert not spec["timed"] and not spec["hexplay"]["play"]
+    assert all("dk" not in f["properties"] for f in spec["data"]["features"])
+
+
 def test_hex_breaks_start_at_one_and_rise():
     assert pl.hex_breaks(1) == [1]
     b = pl.hex_breaks(5000)

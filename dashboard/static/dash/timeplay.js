@@ -6,6 +6,11 @@
  * the sub-layers whose day lies inside [start, start + window - 1]. Play moves the window one
  * day per step at a steady pace and stops when the window reaches the last day. The server is
  * never asked for frames: filtering by the sidebar still happens there, animation happens here.
+ *
+ * Event hexagons (many events) carry their events per day instead (properties.dk: days since
+ * 1970-01-01, properties.dc: events on each) and their layer has layer._dashHex = {breaks,
+ * colours, res, play}: the control adds up each hexagon's events in the window, hides empty
+ * ones and recolours the rest with the same count classes as the legend.
  */
 (function () {
   "use strict";
@@ -36,6 +41,34 @@
   function dayOf(layer) {
     var p = layer.feature && layer.feature.properties;
     return p && p.day ? parseDay(p.day) : null;
+  }
+  function hexOf(layer) {
+    var p = layer.feature && layer.feature.properties;
+    return p && p.dk ? p : null;
+  }
+  /** Events of a hexagon in [lo, hi] (ms UTC); all of them when lo is null. */
+  function hexCount(p, lo, hi) {
+    if (lo === null) { return p.n; }
+    var n = 0;
+    for (var i = 0; i < p.dk.length; i++) {
+      var t = p.dk[i] * DAY;
+      if (t >= lo && t <= hi) { n += p.dc[i]; }
+    }
+    return n;
+  }
+  /** Colour and tooltip of a hexagon for ``n`` events in the window [lo, hi]. */
+  function hexRestyle(layer, hex, p, n, lo, hi) {
+    var key = n + ":" + lo + ":" + hi;
+    if (layer._dashKey === key) { return; }
+    layer._dashKey = key;
+    var k = 0;
+    while (k + 1 < hex.breaks.length && hex.breaks[k + 1] <= n) { k++; }
+    layer.setStyle({fillColor: hex.colours[k]});
+    if (!layer.getTooltip()) { return; }
+    layer.setTooltipContent(lo === null ? p.tip :
+      "<b>" + n.toLocaleString("en") + (n === 1 ? " event" : " events") + "</b> in " +
+      (lo === hi ? fmt(lo, true) : fmt(lo, false) + " – " + fmt(hi, true)) +
+      "<br>H3 cell, resolution " + hex.res);
   }
 
   L.Control.DashTime = L.Control.extend({
@@ -95,6 +128,7 @@
 
     _onLayerAdd: function (e) {
       var g = e.layer;
+      if (g && g._dashHex && !g._dashHex.play) { this._noPlay = g; }
       if (!g || !g._dashTime) { return; }
       if (!g._dashAll) { g._dashAll = g.getLayers(); }
       if (this._groups.indexOf(g) < 0) { this._groups.push(g); }
@@ -114,6 +148,14 @@
       var lo = null, hi = null;
       this._live().forEach(function (g) {
         g._dashAll.forEach(function (l) {
+          var h = hexOf(l);
+          if (h) {
+            if (!h.dk.length) { return; }
+            var a = h.dk[0] * DAY, b = h.dk[h.dk.length - 1] * DAY;
+            if (lo === null || a < lo) { lo = a; }
+            if (hi === null || b > hi) { hi = b; }
+            return;
+          }
           var t = dayOf(l);
           if (t === null) { return; }
           if (lo === null || t < lo) { lo = t; }
@@ -139,6 +181,14 @@
       var shown = 0;
       this._live().forEach(function (g) {
         g._dashAll.forEach(function (l) {
+          var h = g._dashHex && hexOf(l);
+          if (h) {
+            var n = hexCount(h, lo, hi);
+            if (n > 0 && !g.hasLayer(l)) { g.addLayer(l); }
+            if (n <= 0 && g.hasLayer(l)) { g.removeLayer(l); }
+            if (n > 0) { hexRestyle(l, g._dashHex, h, n, lo, hi); shown += n; }
+            return;
+          }
           var t = dayOf(l);
           var show = lo === null || t === null || (t >= lo && t <= hi);
           if (show && !g.hasLayer(l)) { g.addLayer(l); }
@@ -159,7 +209,9 @@
       this._play.setAttribute("aria-pressed", playing ? "true" : "false");
       var text;
       if (!r) {
-        text = "No events to play";
+        text = this._noPlay && this._noPlay._map
+          ? "Too many hexagon-days to play: zoom in or narrow the dates"
+          : "No events to play";
       } else if (this._start === null) {
         text = "All days: " + fmt(r[0], true) + " – " + fmt(r[1], true);
       } else {
