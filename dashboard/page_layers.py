@@ -479,7 +479,7 @@ def hex_aggregates(categories: Any, dates: Any, cells: np.ndarray, types: Sequen
         text = f"{lo:,}" if lo == hi else f"{lo:,}–{hi:,}"
         entries.append((f'<span style="display:inline-block;width:14px;height:12px;'
                         f'background:{HEX_COLOURS[i]};border:1px solid #333"></span>',
-                        f"{text} events per hexagon"))
+                        f"{text} event{'' if hi == 1 else 's'} per hexagon"))
     return fg, entries
 
 

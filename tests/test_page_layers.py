@@ -109,9 +109,10 @@ def test_hexagon_aggregates_count_every_event_in_its_own_h3_cell():
     assert total == n
     colours = [f["properties"]["style"]["fillColor"] for f in feats]
     assert set(colours) <= set(pl.HEX_COLOURS)
-    assert all("events per hexagon" in label for _, label in legend)
+    assert all(label.endswith(" per hexagon") for _, label in legend)
+    assert legend[0][1] == "1 event per hexagon" and legend[1][1].endswith("events per hexagon")
     html = pl.event_legend(["strike"], hexagons=legend)["layers"][0]["legend"]
-    assert html.index("events per hexagon") < html.index(pl.event_style("strike").label)
+    assert html.index("per hexagon") < html.index(pl.event_style("strike").label)
 
 
 def test_hexagons_carry_their_events_per_day_for_play(monkeypatch):
