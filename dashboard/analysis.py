@@ -211,8 +211,8 @@ def points_within(rings: gpd.GeoDataFrame, events: gpd.GeoDataFrame | None,
         pos, within, counts[kind] = _smallest_radius(geoms, radii[order], bbox, lon, lat)
         if kind == "event":  # latest first within one radius
             day = pd.to_datetime(frame["event_date"].iloc[pos], errors="coerce")
-            key = np.nan_to_num(day.to_numpy("datetime64[ns]").astype("int64").astype(float),
-                                nan=-np.inf)
+            # NaT is the smallest int64, so unknown dates come last
+            key = day.to_numpy("datetime64[ns]").astype("int64").astype(float)
             rank = np.lexsort((-key, within))
         else:
             rank = np.lexsort((frame["name"].astype(str).to_numpy()[pos], within))

@@ -225,7 +225,7 @@ def _register_functions(con: sqlite3.Connection) -> None:
 # ------------------------------------------------------------------------- table conversion
 def _empty_model() -> gpd.GeoDataFrame:
     gdf = model.normalise(pd.DataFrame(columns=list(model.EVENT_COLUMNS)))
-    gdf["batch_id"] = pd.Series([], dtype=object)
+    gdf["batch_id"] = pd.Series([], dtype="str")
     return gdf
 
 
@@ -455,9 +455,10 @@ class EventStore:
         gdf = model.normalise(frame)
         batch = frame["batch_id"] if extra else pd.Series([None] * len(frame), dtype=object)
         if pd.api.types.is_string_dtype(batch.dtype) and batch.dtype != object:
-            gdf["batch_id"] = batch.fillna("").astype("str").to_numpy()  # text, vectorised
+            ids = batch.fillna("").to_numpy()  # text, vectorised
         else:
-            gdf["batch_id"] = [b if isinstance(b, str) else "" for b in batch]
+            ids = [b if isinstance(b, str) else "" for b in batch]
+        gdf["batch_id"] = pd.Series(ids, dtype="str", index=gdf.index)
         gdf = gdf.sort_values(["event_date", "event_id_cnty"], kind="stable", na_position="last")
         if f is not None:
             gdf = filters.apply(gdf, f)

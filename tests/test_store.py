@@ -505,6 +505,15 @@ def test_fast_read_is_used_and_equals_the_row_by_row_read(tmp_path, monkeypatch)
     _assert_same(*_read_both(store, monkeypatch))
 
 
+def test_fast_read_of_an_emptied_store(tmp_path, monkeypatch):
+    store = EventStore(tmp_path / "s.gpkg")
+    result = store.upsert(events.load_curated_events().iloc[:3])
+    store.remove_batch(result.batch_id)
+    fast, slow = _read_both(store, monkeypatch)
+    assert len(fast) == 0
+    _assert_same(fast, slow)
+
+
 def test_fast_read_of_geometries_a_user_edited(tmp_path, monkeypatch):
     """A polygon (its representative point), an empty point, a NULL and a damaged blob
     (the latitude/longitude columns) read the same both ways."""
