@@ -150,19 +150,20 @@ def _map_specs(content: page_events.MapContent, types: list[str], results: list[
     return specs + above
 
 
-def _map_view(big: bool) -> tuple[tuple[float, float, float, float], int]:
+def _map_view(big: bool, moved: bool = False) -> tuple[tuple[float, float, float, float], int]:
     """Bounds (min_lon, min_lat, max_lon, max_lat) and zoom the person sees: the map's own
-    report when it sends one (many events), else the view from the URL or the page."""
+    report when it sends one (many events), else the view from the URL or the page; the
+    page's view when this run moves the map (``moved``: a selected table row)."""
     value = st.session_state.get(page_tools.MAP_KEY) or {}
     b, zoom = value.get("bounds") or {}, value.get("zoom")
     try:
         sw, ne = b["_southWest"], b["_northEast"]
         bounds = (float(sw["lng"]), float(sw["lat"]), float(ne["lng"]), float(ne["lat"]))
-        if big and zoom is not None and all(map(np.isfinite, bounds)):
+        if big and not moved and zoom is not None and all(map(np.isfinite, bounds)):
             return bounds, int(zoom)
     except (KeyError, TypeError, ValueError):
         pass
-    center, zoom = _picture_view()
+    center, zoom = st.session_state["view"] if moved else _picture_view()
     return mapview.view_bounds(center, zoom, width_px=page_events.MAP_WIDTH_PX,
                                height_px=MAP_HEIGHT), zoom
 
@@ -257,12 +258,13 @@ def _body() -> None:
     types_on = [t for t in types if ss.get(f"type_{t}")]
     view_events = page_events.filtered(events, version, _event_filter(types))
     big = len(view_events) > settings.PAGE_AGGREGATE_ABOVE
-    bounds, zoom = _map_view(big)
+    moved = page_events.apply_selection(view_events)  # a table row centres the map on it
+    bounds, zoom = _map_view(big, moved)
     content = page_events.map_content(view_events, types_on, types,
                                       discs=bool(ss.get("layer_discs")), bounds=bounds,
                                       zoom=zoom, version=version)
     table = page_events.event_table(content.table_events, types)
-    highlight = page_events.selected_event(table, content.table_events)
+    highlight = page_events.selected_event(table, view_events)
 
     map_col, tool_col = st.columns([5, 2], gap="medium")
     with tool_col:

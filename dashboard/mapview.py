@@ -323,9 +323,9 @@ class GeoJsonLayer(MacroElement):
     are spread so none hides another). ``point`` selects how points are drawn: ``"icon"``
     (the SVG ``icon_html``), ``"count"`` (the SVG with the feature's ``n`` written on it, size
     growing with n) or ``"dot"`` (a circle marker using ``style``). ``hexplay`` (count classes
-    ``breaks`` and ``colours``, H3 ``res``, ``play``) marks event hexagons whose features carry
-    their events per day (``dk`` days since 1970, ``dc`` counts): the time control recounts
-    and recolours them for its window.
+    ``breaks`` and ``colours``, H3 ``res``, ``play``, first day ``d0``) marks event hexagons
+    whose features carry their events per day (``dk`` days after ``d0``, ``dc`` counts): the
+    time control recounts and recolours them for its window.
     """
 
     _template = Template(

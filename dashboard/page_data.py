@@ -67,18 +67,21 @@ def curated_events() -> gpd.GeoDataFrame:
     return gdf
 
 
-def event_specs(view_events: gpd.GeoDataFrame, types_on: list[str], *,
-                discs: bool) -> list[page_layers.LayerSpec]:
-    """Event layer specs for the shown events (cached by the events' ids and data version)."""
+def event_specs(view_events: gpd.GeoDataFrame, types_on: list[str], *, discs: bool,
+                disc_vertices: int = 64) -> list[page_layers.LayerSpec]:
+    """Event layer specs for the shown events (cached by the events' ids and data version;
+    shared, never copied: callers must not modify them). ``disc_vertices``: vertices of each
+    uncertainty disc."""
     key = (tuple(view_events["event_id_cnty"].astype(str)), store_version(), tuple(types_on),
-           bool(discs))
-    return _event_specs(key, view_events, tuple(types_on), bool(discs))
+           bool(discs), int(disc_vertices))
+    return _event_specs(key, view_events, tuple(types_on), bool(discs), int(disc_vertices))
 
 
-@st.cache_data(show_spinner=False, max_entries=32)
+@st.cache_resource(show_spinner=False, max_entries=32)
 def _event_specs(key: tuple, _events: gpd.GeoDataFrame, types_on: tuple[str, ...],
-                 discs: bool) -> list[page_layers.LayerSpec]:
-    return page_layers.event_groups(_events, list(types_on), discs=discs)
+                 discs: bool, disc_vertices: int) -> list[page_layers.LayerSpec]:
+    return page_layers.event_groups(_events, list(types_on), discs=discs,
+                                    disc_vertices=disc_vertices)
 
 
 def store_path() -> str:

@@ -87,8 +87,14 @@ def map_content(view_events: gpd.GeoDataFrame, types_on: list[str], types: list[
     lon_all, lat_all = page_data.coords(version)
     lon, lat = lon_all[pos], lat_all[pos]
     w, s_, e, n_ = bounds
-    inside = (lon >= w) & (lon <= e) & (lat >= s_) & (lat <= n_)
+    inside = (lon >= w) & (lon <= e) & (lat >= s_) & (lat <= n_)  # the table: the view
     k = int(inside.sum())
+    # The map draws a box around the view snapped outward to whole map tiles: a small pan,
+    # or the page's own estimate of a view it moves to, gives the same box and so the same
+    # layer (cached; the browser redraws nothing).
+    sw, ss_, se, sn = snap_bounds(bounds, zoom)
+    drawn = (lon >= sw) & (lon <= se) & (lat >= ss_) & (lat <= sn)
+    k_drawn = int(drawn.sum())
     keep = np.zeros(len(lon_all), dtype=bool)
     keep[pos[inside]] = True
     order = page_data.latest_first(version)
@@ -97,15 +103,18 @@ def map_content(view_events: gpd.GeoDataFrame, types_on: list[str], types: list[
                   "the map's view; zoom in or filter to see others, or download them all "
                   "from the Data tab." if k > len(table_events) else
                   f"The table lists the {k:,} events in the map's view.")
-    if k <= settings.PAGE_DETAIL_CAP:
-        specs = page_data.event_specs(view_events[inside], types_on, discs=discs)
+    if k_drawn <= settings.PAGE_DETAIL_CAP:
+        specs = page_data.event_specs(view_events[drawn], types_on, discs=discs,
+                                      disc_vertices=settings.PAGE_DETAIL_DISC_VERTICES)
         return MapContent(specs, [], table_events,
-                          f"Zoomed in: the {k:,} events in view are drawn one by one. "
+                          f"Zoomed in: the {k:,} events in view are drawn one by one "
+                          "(and those just around it). "
                           + table_note, False)
     res = hex_resolution(zoom)
     # Hexagons for the view and a margin of half a view around it (panning shows no gap).
     dx, dy = (e - w) / 2, (n_ - s_) / 2
-    near = (lon >= w - dx) & (lon <= e + dx) & (lat >= s_ - dy) & (lat <= n_ + dy)
+    hw, hs, he, hn = snap_bounds((w - dx, s_ - dy, e + dx, n_ + dy), zoom)
+    near = (lon >= hw) & (lon <= he) & (lat >= hs) & (lat <= hn)
     cells = page_data.h3_cells(version, res)[pos[near]]
     layer, legend = page_layers.hex_aggregates(
         view_events["category"].to_numpy()[near], view_events["event_date"].to_numpy()[near],
@@ -113,6 +122,16 @@ def map_content(view_events: gpd.GeoDataFrame, types_on: list[str], types: list[
     return MapContent([layer], legend, table_events,
                       f"{n:,} events are drawn as hexagons (H3 resolution {res}) with their "
                       "counts; zoom in to see single events. " + table_note, True)
+
+
+def snap_bounds(bounds: tuple[float, float, float, float], zoom: int
+                ) -> tuple[float, float, float, float]:
+    """``bounds`` (min_lon, min_lat, max_lon, max_lat, degrees) widened outward to whole
+    256-px map tiles' widths at ``zoom`` (360° / 2**zoom)."""
+    step = 360.0 / 2 ** max(int(zoom), 0)
+    w, s, e, n = bounds
+    return (np.floor(w / step) * step, np.floor(s / step) * step,
+            np.ceil(e / step) * step, np.ceil(n / step) * step)
 
 
 def event_filter(start: dt.date, end: dt.date, categories: list[str],
@@ -205,39 +224,59 @@ def count_text(values: pd.Series | None, n: int) -> list[str]:
     return [UNKNOWN if pd.isna(v) else f"{int(v):,}" for v in nums]
 
 
-def selected_event(table: pd.DataFrame, view_events: gpd.GeoDataFrame) -> list[dict]:
-    """Highlight spec for the event selected in the table (``view_events``: the table's rows,
-    in order); centres the map on a new selection.
+def apply_selection(view_events: gpd.GeoDataFrame) -> bool:
+    """Take a new table selection: remember the event (by id) and centre the map on it
+    (zoom 8 at least). Returns True when the map's view was moved.
 
-    The selection is kept by event id, not by row: with many events the table lists the
-    events in the map's view, so centring the map changes the table; the row the person
-    clicked is read against the table they saw (the previous run's ids), and a table that
-    changed under an unchanged selection keeps the selected event."""
+    Runs before the map content, so a selection among many events draws the new view in the
+    same run. The selection is kept by event id, not by row: with many events the table lists
+    the events in the map's view, so centring the map changes the table; the row the person
+    clicked is read against the table they saw (the previous run's ids, ``_table_ids``), and
+    a table that changed under an unchanged selection keeps the selected event."""
     ss = st.session_state
-    seen = ss.get("_table_ids")
-    ss["_table_ids"] = list(table["ID"])
     sel = ss.get("event_table")
     rows = list(getattr(getattr(sel, "selection", None), "rows", []) or []) if sel else []
-    if rows != ss.get("_selected_rows"):  # the person changed the selection
-        ss["_selected_rows"] = rows
-        ids = seen if seen is not None else ss["_table_ids"]
-        if not rows or rows[0] >= len(ids):
-            ss.pop("_selected_id", None)
-            return []
-        event_id = ids[rows[0]]
-        if ss.get("_selected_id") != event_id:
-            ss["_selected_id"] = event_id
-            match = np.flatnonzero(table["ID"].to_numpy() == event_id)
-            if len(match):
-                geom = view_events.geometry.iloc[match[0]]
-                ss["view"] = ((geom.y, geom.x), max(ss["view"][1], 8))
+    if rows == ss.get("_selected_rows"):
+        return False
+    ss["_selected_rows"] = rows  # the person changed the selection
+    ids = ss.get("_table_ids") or []
+    if not rows or rows[0] >= len(ids):
+        ss.pop("_selected_id", None)
+        return False
+    event_id = ids[rows[0]]
+    if ss.get("_selected_id") == event_id:
+        return False
+    ss["_selected_id"] = event_id
+    geom = _event_geometry(view_events, event_id)
+    if geom is None:
+        return False
+    ss["view"] = ((geom.y, geom.x), max(ss["view"][1], 8))
+    return True
+
+
+def _event_row(view_events: gpd.GeoDataFrame, event_id: str) -> int | None:
+    """Position of the event ``event_id`` among ``view_events`` (None if not shown)."""
+    match = np.flatnonzero((view_events["event_id_cnty"] == event_id).to_numpy(dtype=bool))
+    return int(match[0]) if len(match) else None
+
+
+def _event_geometry(view_events: gpd.GeoDataFrame, event_id: str) -> object | None:
+    i = _event_row(view_events, event_id)
+    return None if i is None else view_events.geometry.iloc[i]
+
+
+def selected_event(table: pd.DataFrame, view_events: gpd.GeoDataFrame) -> list[dict]:
+    """Highlight spec for the event selected in the table (:func:`apply_selection`) while the
+    filters show it; remembers this table's ids for the next selection."""
+    ss = st.session_state
+    ss["_table_ids"] = list(table["ID"])
     event_id = ss.get("_selected_id")
-    match = np.flatnonzero(table["ID"].to_numpy() == event_id) if event_id else []
-    if not len(match):
+    i = _event_row(view_events, event_id) if event_id else None
+    if i is None:
         return []
-    i = int(match[0])
     geom = view_events.geometry.iloc[i]
-    label = f"{table['Location'].iloc[i]} · {table['Date'].iloc[i]}"
+    day = pd.to_datetime(view_events["event_date"].iloc[i], errors="coerce")
+    label = f"{view_events['location'].iloc[i]} · {day.date() if pd.notna(day) else UNKNOWN}"
     return [page_layers.highlight_group(geom.y, geom.x, label, focus=str(event_id))]
 
 

@@ -336,12 +336,13 @@ def _prepare(events: gpd.GeoDataFrame) -> pd.DataFrame:
 
 
 def event_groups(events: gpd.GeoDataFrame, types: Sequence[str], *,
-                 discs: bool = True) -> list[LayerSpec]:
+                 discs: bool = True, disc_vertices: int = 64) -> list[LayerSpec]:
     """One feature group per event type in ``types`` (the ``category`` column).
 
     Point events (geo_precision 1–2) get a shaped SVG marker and, with ``discs``, their
     uncertainty disc; geo_precision 3 events are drawn as areas (a disc of their uncertainty
-    radius) without a pin. Many events are not drawn one by one: the page shows
+    radius) without a pin. Discs and areas are polygons of ``disc_vertices`` vertices, each
+    exactly on the radius. Many events are not drawn one by one: the page shows
     :func:`hex_aggregates` instead (see app.py).
     """
     df = _prepare(events)
@@ -350,26 +351,28 @@ def event_groups(events: gpd.GeoDataFrame, types: Sequence[str], *,
         sub = df[df["category"] == t]
         st_ = event_style(t, types)
         fg = _spec(f"{esc(st_.label)} ({len(sub):,})")
-        _event_layers(sub, st_, discs, fg)
+        _event_layers(sub, st_, discs, fg, disc_vertices)
         groups.append(fg)
     return groups
 
 
-def _event_layers(sub: pd.DataFrame, st_: Any, discs: bool, fg: LayerSpec) -> None:
+def _event_layers(sub: pd.DataFrame, st_: Any, discs: bool, fg: LayerSpec,
+                  disc_vertices: int = 64) -> None:
     prec = pd.to_numeric(sub["geo_precision"], errors="coerce").fillna(1).to_numpy()
     unc = pd.to_numeric(sub.get("uncertainty_km"), errors="coerce")
     unc = (unc if unc is not None else pd.Series(0.0, index=sub.index)).fillna(0).to_numpy()
     area = prec >= 3
     if area.any():
         a = sub[area]
-        polys = geodesic_discs(a["_lat"], a["_lon"], np.maximum(unc[area], 5.0))
+        polys = geodesic_discs(a["_lat"], a["_lon"], np.maximum(unc[area], 5.0),
+                               n=disc_vertices)
         _layer(fg, features(polys, _event_props(a, st_.label + " (area, precision 3)")), style={
             "color": st_.color, "weight": 2, "dashArray": "6 4", "fillColor": st_.color,
             "fillOpacity": 0.18,
         }, timed=True)
     pts = sub[~area]
     if discs and len(pts) and (unc[~area] > 0).any():
-        polys = geodesic_discs(pts["_lat"], pts["_lon"], unc[~area])
+        polys = geodesic_discs(pts["_lat"], pts["_lon"], unc[~area], n=disc_vertices)
         _layer(fg, features(polys, [{"day": d} for d in pts["date_text"]]), interactive=False,
                style={"color": st_.color, "weight": 1.2, "dashArray": "3 3",
                       "fillColor": st_.color, "fillOpacity": 0.08}, timed=True)
@@ -400,26 +403,27 @@ def _cell_polygon(cell: int) -> Any:
     ring = np.array([(lon, lat) for lat, lon in basic_int.cell_to_boundary(int(cell))])
     if ring[:, 0].max() - ring[:, 0].min() > 180.0:
         ring[:, 0] = np.where(ring[:, 0] < 0, ring[:, 0] + 360.0, ring[:, 0])
-    return shapely.Polygon(ring)
+    return shapely.Polygon(np.round(ring, 5))  # ~1 m: plenty for drawing, half the bytes
 
 
 def _days_per_cell(cell_i: np.ndarray, ns: np.ndarray, n_cells: int
-                   ) -> list[tuple[list[int], list[int]]] | None:
-    """Per cell, its event days (days since 1970-01-01, ascending) and the events on each, from
-    aligned cell indexes and dates (ns); None when there are more than
-    settings.PAGE_HEX_PLAY_PAIRS (cell, day) pairs (too much to send for Play)."""
+                   ) -> tuple[int, list[tuple[list[int], list[int]]] | None]:
+    """(d0, per cell its event days as offsets from day ``d0`` (days since 1970-01-01),
+    ascending, and the events on each), from aligned cell indexes and dates (ns); the list is
+    None when there are more than settings.PAGE_HEX_PLAY_PAIRS (cell, day) pairs (too much
+    to send for Play)."""
     day = ns // 86_400_000_000_000
     if not len(day):
-        return [([], []) for _ in range(n_cells)]
+        return 0, [([], []) for _ in range(n_cells)]
     d0 = int(day.min())
     span = int(day.max()) - d0 + 1
     pairs, counts = np.unique(cell_i.astype(np.int64) * span + (day - d0), return_counts=True)
     if len(pairs) > settings.PAGE_HEX_PLAY_PAIRS:
-        return None
+        return d0, None
     cells, offsets = np.divmod(pairs, span)
     bounds = np.searchsorted(cells, np.arange(n_cells + 1))
-    return [((offsets[a:b] + d0).tolist(), counts[a:b].tolist())
-            for a, b in pairwise(bounds.tolist())]
+    return d0, [(offsets[a:b].tolist(), counts[a:b].tolist())
+                for a, b in pairwise(bounds.tolist())]
 
 
 def hex_aggregates(categories: Any, dates: Any, cells: np.ndarray, types: Sequence[str],
@@ -443,7 +447,7 @@ def hex_aggregates(categories: Any, dates: Any, cells: np.ndarray, types: Sequen
     np.maximum.at(last, cell_i[known], ns[known])
     total = counts_all.sum(axis=1)
     breaks = hex_breaks(int(total.max()) if len(total) else 1)
-    days = _days_per_cell(cell_i[known], ns[known], len(uniq))
+    day0, days = _days_per_cell(cell_i[known], ns[known], len(uniq))
     klass = np.searchsorted(np.array(breaks), total, side="right") - 1
     names = [str(t) for t in type_names]
     order = [names.index(t) for t in types if t in names] + \
@@ -472,7 +476,7 @@ def hex_aggregates(categories: Any, dates: Any, cells: np.ndarray, types: Sequen
     _layer(fg, features(geoms, props), style={"color": "#333", "weight": 0.6,
                                               "fillOpacity": 0.6}, timed=days is not None,
            hexplay={"breaks": breaks, "colours": list(HEX_COLOURS[:len(breaks)]), "res": res,
-                    "play": days is not None})
+                    "play": days is not None, "d0": day0})
     entries = []
     for i, lo in enumerate(breaks):
         hi = breaks[i + 1] - 1 if i + 1 < len(breaks) else int(total.max())

@@ -326,3 +326,30 @@ def test_buffer_member_list_is_capped_but_counts_are_not():
     assert members and len(members[0]) == settings.PAGE_TABLE_ROWS
     assert int(counts["events"].iloc[0]) > settings.PAGE_TABLE_ROWS
     assert [c.value for c in at.caption if "are listed" in c.value]
+
+
+def test_snapped_bounds_hold_the_view_on_whole_tiles():
+    """The box the map draws events in: the view widened to whole 256-px tiles, so a small
+    pan or the page's own estimate of a view gives the same box (and the same layer)."""
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    from dashboard.page_events import snap_bounds
+
+    @settings(max_examples=200, deadline=None)
+    @given(w=st.floats(-180, 170), s=st.floats(-85, 75), dw=st.floats(0.001, 10),
+           dh=st.floats(0.001, 10), zoom=st.integers(2, 16), nudge=st.floats(-0.2, 0.2))
+    def check(w, s, dw, dh, zoom, nudge):
+        box = snap_bounds((w, s, w + dw, s + dh), zoom)
+        step = 360 / 2 ** zoom
+        assert box[0] <= w and box[1] <= s and box[2] >= w + dw and box[3] >= s + dh
+        for v in box:
+            assert abs(v / step - round(v / step)) < 1e-6
+        assert box[2] - box[0] < dw + 2 * step + 1e-9
+        assert snap_bounds(box, zoom) == box
+        # a pan that takes no edge across a tile line keeps the box
+        gap = min(abs(v / step - round(v / step)) * step for v in (w, w + dw))
+        shift = nudge * gap * 0.99
+        assert snap_bounds((w + shift, s, w + dw + shift, s + dh), zoom)[0::2] == box[0::2]
+
+    check()

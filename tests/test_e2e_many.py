@@ -74,6 +74,14 @@ HEX_COUNT_JS = """(m) => { let n = 0, events = 0;
     return [n, events]; }"""
 
 
+#: Start of a JS function of the map ``m`` defining ``box``: the view's bounds widened
+#: outward to whole 256-px tiles (page_events.snap_bounds), plus a hair for rounding.
+SNAPPED_JS = """(m) => { const b = m.getBounds(), st = 360 / Math.pow(2, m.getZoom()),
+    f = (x) => Math.floor(x / st) * st - 1e-6, c = (x) => Math.ceil(x / st) * st + 1e-6;
+    const box = L.latLngBounds([f(b.getSouth()), f(b.getWest())],
+                               [c(b.getNorth()), c(b.getEast())]);"""
+
+
 def _wait_hexes(pg, check: str, timeout: int = STEP_MS) -> list[int]:
     """Wait until the hexagon layer satisfies ``check`` (JS on [cells, events]); return it."""
     frame = _frame(pg)
@@ -115,12 +123,14 @@ def test_zooming_in_turns_hexagons_into_events(browser, many_app):
             timeout=STEP_MS)
         frame = _frame(pg)
         frame.locator(".dash-icon").first.wait_for(timeout=STEP_MS)
-        shown = map_eval(frame, """(m) => { const b = m.getBounds(); let inb = 0, out = 0;
+        shown = map_eval(frame, SNAPPED_JS + """ let inb = 0, out = 0;
             m.eachLayer(l => { if (l.getLatLng && l.options && l.options.icon &&
                                   l.options.icon.options.className === 'dash-icon')
-                                 { if (b.pad(0.05).contains(l.getLatLng())) inb++; else out++; } });
+                                 { if (box.contains(l.getLatLng())) inb++; else out++; } });
             return [inb, out]; }""")
-        assert shown[0] > 0 and shown[1] == 0, shown  # only the events in view are sent
+        # only the events in (and just around) the view are sent: the view snapped outward
+        # to whole tiles (page_events.snap_bounds)
+        assert shown[0] > 0 and shown[1] == 0, shown
         # drag the map away: the markers follow the new view
         before = frame.locator(".dash-icon").count()
         box = pg.locator(MAP_IFRAME).bounding_box()
@@ -129,11 +139,12 @@ def test_zooming_in_turns_hexagons_into_events(browser, many_app):
         pg.mouse.down()
         pg.mouse.move(x - 300, y - 200, steps=8)
         pg.mouse.up()
-        frame.wait_for_function("""() => { for (const v of Object.values(window))
-            if (v instanceof L.Map) { const b = v.getBounds(); let ok = 0, bad = 0;
-              v.eachLayer(l => { if (l.getLatLng && l.options && l.options.icon &&
+        frame.wait_for_function("""() => { for (const m of Object.values(window))
+            if (m instanceof L.Map) { """ + SNAPPED_JS.split("=> {", 1)[1] + """
+              let ok = 0, bad = 0;
+              m.eachLayer(l => { if (l.getLatLng && l.options && l.options.icon &&
                                     l.options.icon.options.className === 'dash-icon')
-                                   { if (b.pad(0.05).contains(l.getLatLng())) ok++; else bad++; }});
+                                   { if (box.contains(l.getLatLng())) ok++; else bad++; }});
               return ok > 0 && bad === 0; } }""", timeout=STEP_MS)
         assert before > 0
         _healthy(pg, many_app, mark)

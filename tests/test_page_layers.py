@@ -143,7 +143,9 @@ def test_hexagons_carry_their_events_per_day_for_play(monkeypatch):
         here = cells == enrich.h3_cells([centre.y], [centre.x], 3, as_int=True)[0]
         assert p["n"] == int(here.sum())
         want = days[here].dropna().map(lambda d: (d - epoch).days).value_counts().sort_index()
-        assert p["dk"] == list(want.index) and p["dc"] == list(want.to_numpy())
+        d0 = spec["hexplay"]["d0"]
+        assert [d0 + k for k in p["dk"]] == list(want.index)
+        assert p["dc"] == list(want.to_numpy())
         seen += sum(p["dc"])
     assert seen == n - 25
     monkeypatch.setattr(settings, "PAGE_HEX_PLAY_PAIRS", 10)

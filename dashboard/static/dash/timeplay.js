@@ -7,10 +7,11 @@
  * day per step at a steady pace and stops when the window reaches the last day. The server is
  * never asked for frames: filtering by the sidebar still happens there, animation happens here.
  *
- * Event hexagons (many events) carry their events per day instead (properties.dk: days since
- * 1970-01-01, properties.dc: events on each) and their layer has layer._dashHex = {breaks,
- * colours, res, play}: the control adds up each hexagon's events in the window, hides empty
- * ones and recolours the rest with the same count classes as the legend.
+ * Event hexagons (many events) carry their events per day instead (properties.dk: days after
+ * the layer's first day d0, itself in days since 1970-01-01; properties.dc: events on each)
+ * and their layer has layer._dashHex = {breaks, colours, res, play, d0}: the control adds up
+ * each hexagon's events in the window, hides empty ones and recolours the rest with the same
+ * count classes as the legend.
  */
 (function () {
   "use strict";
@@ -47,11 +48,11 @@
     return p && p.dk ? p : null;
   }
   /** Events of a hexagon in [lo, hi] (ms UTC); all of them when lo is null. */
-  function hexCount(p, lo, hi) {
+  function hexCount(p, d0, lo, hi) {
     if (lo === null) { return p.n; }
     var n = 0;
     for (var i = 0; i < p.dk.length; i++) {
-      var t = p.dk[i] * DAY;
+      var t = (d0 + p.dk[i]) * DAY;
       if (t >= lo && t <= hi) { n += p.dc[i]; }
     }
     return n;
@@ -148,10 +149,11 @@
       var lo = null, hi = null;
       this._live().forEach(function (g) {
         g._dashAll.forEach(function (l) {
-          var h = hexOf(l);
+          var h = g._dashHex && hexOf(l);
           if (h) {
             if (!h.dk.length) { return; }
-            var a = h.dk[0] * DAY, b = h.dk[h.dk.length - 1] * DAY;
+            var d0 = g._dashHex.d0;
+            var a = (d0 + h.dk[0]) * DAY, b = (d0 + h.dk[h.dk.length - 1]) * DAY;
             if (lo === null || a < lo) { lo = a; }
             if (hi === null || b > hi) { hi = b; }
             return;
@@ -183,7 +185,7 @@
         g._dashAll.forEach(function (l) {
           var h = g._dashHex && hexOf(l);
           if (h) {
-            var n = hexCount(h, lo, hi);
+            var n = hexCount(h, g._dashHex.d0, lo, hi);
             if (n > 0 && !g.hasLayer(l)) { g.addLayer(l); }
             if (n <= 0 && g.hasLayer(l)) { g.removeLayer(l); }
             if (n > 0) { hexRestyle(l, g._dashHex, h, n, lo, hi); shown += n; }
