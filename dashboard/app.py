@@ -153,19 +153,30 @@ def _map_specs(content: page_events.MapContent, types: list[str], results: list[
 def _map_view(big: bool, moved: bool = False) -> tuple[tuple[float, float, float, float], int]:
     """Bounds (min_lon, min_lat, max_lon, max_lat) and zoom the person sees: the map's own
     report when it sends one (many events), else the view from the URL or the page; the
-    page's view when this run moves the map (``moved``: a selected table row)."""
+    page's view when this run moves the map (``moved``: a selected table row), sized like
+    the view the map reported last."""
+    reported = _reported_view()
+    if big and not moved and reported is not None:
+        return reported
+    width_px, height_px = page_events.MAP_WIDTH_PX, MAP_HEIGHT
+    if moved and reported is not None:  # the map's real size in pixels
+        width_px, height_px = mapview.view_size_px(*reported)
+    center, zoom = st.session_state["view"] if moved else _picture_view()
+    return mapview.view_bounds(center, zoom, width_px=width_px, height_px=height_px), zoom
+
+
+def _reported_view() -> tuple[tuple[float, float, float, float], int] | None:
+    """(bounds, zoom) the map component reported last (with many events), or None."""
     value = st.session_state.get(page_tools.MAP_KEY) or {}
     b, zoom = value.get("bounds") or {}, value.get("zoom")
     try:
         sw, ne = b["_southWest"], b["_northEast"]
         bounds = (float(sw["lng"]), float(sw["lat"]), float(ne["lng"]), float(ne["lat"]))
-        if big and not moved and zoom is not None and all(map(np.isfinite, bounds)):
+        if zoom is not None and all(map(np.isfinite, bounds)):
             return bounds, int(zoom)
     except (KeyError, TypeError, ValueError):
         pass
-    center, zoom = st.session_state["view"] if moved else _picture_view()
-    return mapview.view_bounds(center, zoom, width_px=page_events.MAP_WIDTH_PX,
-                               height_px=MAP_HEIGHT), zoom
+    return None
 
 
 def _static_on() -> list[str]:

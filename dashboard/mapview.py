@@ -164,6 +164,20 @@ def view_bounds(center: tuple[float, float], zoom: int, *, width_px: int = 700,
             min(lon + half_lon, 180.0), min(to_lat(y + half_y), 85.0))
 
 
+def view_size_px(bounds: tuple[float, float, float, float], zoom: int) -> tuple[int, int]:
+    """(width, height) in pixels of a Web-Mercator map showing ``bounds`` (min_lon, min_lat,
+    max_lon, max_lat, degrees) at integer ``zoom`` (inverse of :func:`view_bounds`)."""
+    w, s_, e, n = bounds
+    world_px = 256.0 * 2.0 ** zoom
+
+    def merc(lat: float) -> float:
+        sin = np.sin(np.radians(np.clip(lat, -85.0, 85.0)))
+        return float(np.log((1 + sin) / (1 - sin)) / 2)
+
+    return (round((e - w) / 360.0 * world_px),
+            round((merc(n) - merc(s_)) / (2 * np.pi) * world_px))
+
+
 class _LayerCss(MacroElement):
     """Page CSS for labels, legend and marker icons (inline, no network)."""
 

@@ -111,14 +111,10 @@ def map_content(view_events: gpd.GeoDataFrame, types_on: list[str], types: list[
                           "(and those just around it). "
                           + table_note, False)
     res = hex_resolution(zoom)
-    # Hexagons for the view and a margin of half a view around it (panning shows no gap).
-    dx, dy = (e - w) / 2, (n_ - s_) / 2
-    hw, hs, he, hn = snap_bounds((w - dx, s_ - dy, e + dx, n_ + dy), zoom)
-    near = (lon >= hw) & (lon <= he) & (lat >= hs) & (lat <= hn)
-    cells = page_data.h3_cells(version, res)[pos[near]]
-    layer, legend = page_layers.hex_aggregates(
-        view_events["category"].to_numpy()[near], view_events["event_date"].to_numpy()[near],
-        cells, types, res)
+    # Hexagons for the view and a margin of a quarter view around it (a pan shows no gap).
+    dx, dy = (e - w) / 4, (n_ - s_) / 4
+    box = snap_bounds((w - dx, s_ - dy, e + dx, n_ + dy), zoom)
+    layer, legend = page_data.hex_layer(version, view_events, types, res, box)
     return MapContent([layer], legend, table_events,
                       f"{n:,} events are drawn as hexagons (H3 resolution {res}) with their "
                       "counts; zoom in to see single events. " + table_note, True)

@@ -90,7 +90,7 @@ PAGE_DETAIL_CAP = 1_000
 # many vertices (each exactly on the radius) instead of 64: a third of the bytes to send.
 PAGE_DETAIL_DISC_VERTICES = 24
 PAGE_TABLE_ROWS = 1_000
-PAGE_HEX_RES = {2: 1, 3: 2, 4: 2, 5: 3, 6: 4, 7: 4, 8: 5, 9: 6, 10: 6, 11: 7, 12: 8}
+PAGE_HEX_RES = {2: 1, 3: 2, 4: 2, 5: 3, 6: 4, 7: 4, 8: 4, 9: 5, 10: 6, 11: 6, 12: 7}
 # Play on hexagons: each hexagon carries its events per day (sent to the browser, which adds up
 # the window); above this many (hexagon, day) pairs Play asks for fewer days or a closer view.
 PAGE_HEX_PLAY_PAIRS = 60_000

@@ -97,3 +97,20 @@ def test_standalone_html_inlines_leaflet_and_works_without_the_server():
 def test_legend_escapes_labels():
     body = mv.legend_html([("<svg></svg>", "<script>x</script>")], title="T&T")
     assert "<script>" not in body and "&lt;script&gt;" in body and "T&amp;T" in body
+
+
+def test_view_size_px_inverts_view_bounds():
+    """The page sizes a view it moves to like the view the map reported last."""
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    @settings(max_examples=200, deadline=None)
+    @given(lat=st.floats(-60, 60), lon=st.floats(-150, 150), zoom=st.integers(3, 14),
+           w=st.integers(200, 1600), h=st.integers(200, 1200))
+    def check(lat, lon, zoom, w, h):
+        bounds = mv.view_bounds((lat, lon), zoom, width_px=w, height_px=h)
+        if bounds[0] <= -180 or bounds[2] >= 180 or bounds[1] <= -85 or bounds[3] >= 85:
+            return  # clipped at the edge of the world: no longer the map's size
+        assert mv.view_size_px(bounds, zoom) == (w, h)
+
+    check()
