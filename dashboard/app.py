@@ -153,14 +153,15 @@ def _map_specs(content: page_events.MapContent, types: list[str], results: list[
 def _map_view(big: bool, moved: bool = False) -> tuple[tuple[float, float, float, float], int]:
     """Bounds (min_lon, min_lat, max_lon, max_lat) and zoom the person sees: the map's own
     report when it sends one (many events), else the view from the URL or the page; the
-    page's view when this run moves the map (``moved``: a selected table row), sized like
-    the view the map reported last."""
+    page's view when this run moves the map (``moved``: a selected table row). Views the
+    page sets are sized like the map's last report (page_data.map_size_px), so the map's
+    own report that follows gives the same content and nothing is drawn twice."""
     reported = _reported_view()
+    if reported is not None:  # the map's real size in pixels, for views the page sets
+        page_data.map_size_px(mapview.view_size_px(*reported))
     if big and not moved and reported is not None:
         return reported
-    width_px, height_px = page_events.MAP_WIDTH_PX, MAP_HEIGHT
-    if moved and reported is not None:  # the map's real size in pixels
-        width_px, height_px = mapview.view_size_px(*reported)
+    width_px, height_px = page_data.map_size_px() or (page_events.MAP_WIDTH_PX, MAP_HEIGHT)
     center, zoom = st.session_state["view"] if moved else _picture_view()
     return mapview.view_bounds(center, zoom, width_px=width_px, height_px=height_px), zoom
 

@@ -132,6 +132,22 @@ def _filtered(version: str, key: tuple, _f: filters.EventFilter) -> gpd.GeoDataF
     return filters.apply(events_frame(version), _f)
 
 
+@st.cache_resource(show_spinner=False)
+def _map_size() -> dict[str, tuple[int, int]]:
+    return {}
+
+
+def map_size_px(size: tuple[int, int] | None = None) -> tuple[int, int] | None:
+    """The map's (width, height) in pixels as a browser last reported it (None before any
+    report); with ``size``, remember that one. Server-wide: a new session's first view is
+    sized like the last one seen (most people keep their window), so the map's first report
+    of its view usually changes nothing."""
+    store = _map_size()
+    if size is not None and size[0] > 0 and size[1] > 0:
+        store["px"] = (int(size[0]), int(size[1]))
+    return store.get("px")
+
+
 def hex_layer(version: str, view_events: gpd.GeoDataFrame, types: list[str], res: int,
               box: tuple[float, float, float, float]
               ) -> tuple[page_layers.LayerSpec, list[tuple[str, str]]]:

@@ -57,8 +57,13 @@ def visible_static(layers_on: set[str], discs: bool) -> list[str]:
 
 @st.cache_resource(show_spinner=False)
 def _base_parts() -> dict[str, Any]:
-    """The base map with every static layer, rendered to the component's arguments once."""
-    m = mapview.base_map()
+    """The base map with every static layer, rendered to the component's arguments once. It
+    opens on the page's default view (the border), so the view the map reports first is the
+    one the page drew for (with many events, no second drawing of the first map)."""
+    from dashboard import page_events
+
+    center, zoom = page_events.border_view()
+    m = mapview.base_map(center=center, zoom=zoom)
     for key in STATIC_KEYS:
         fg = page_layers.to_group({**static_spec(key), "control": False})
         mapview.StaticRegistry(key).add_to(fg)
