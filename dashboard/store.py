@@ -274,6 +274,14 @@ def _sql_values(m: gpd.GeoDataFrame) -> list[list[Any]]:
     return cols
 
 
+def _has_nul(con: sqlite3.Connection, table: str, columns: list[str]) -> bool:
+    """True if any value of ``columns`` holds a NUL character (one scan, stops at the first)."""
+    if not columns:
+        return False
+    test = " OR ".join(f"instr(CAST({_q(c)} AS BLOB), x'00') > 0" for c in columns)
+    return con.execute(f"SELECT 1 FROM {_q(table)} WHERE {test} LIMIT 1").fetchone() is not None
+
+
 def _read_columns(real: Path, table: str, columns: list[str]
                   ) -> tuple[pd.DataFrame, np.ndarray, np.ndarray] | None:
     """``columns`` of the events table and each row's lon, lat (degrees; NaN without a
@@ -428,7 +436,9 @@ class EventStore:
             if "category" not in present and "layer" in present:
                 wanted.append("layer")
             extra = ["batch_id"] if "batch_id" in present else []
-            fast = _read_columns(real, info.table, wanted + extra)
+            # GDAL cuts text at a NUL character; the SQLite rows keep it
+            fast = None if _has_nul(con, info.table, wanted + extra) else \
+                _read_columns(real, info.table, wanted + extra)
             if fast is None:  # GDAL could not read it: row by row through SQLite
                 sql = (f"SELECT {', '.join(_q(c) for c in wanted + extra + [info.geom])} "
                        f"FROM {_q(info.table)}")

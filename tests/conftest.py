@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -71,3 +72,12 @@ def browser() -> Iterator[object]:
         b = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
         yield b
         b.close()
+
+
+def default_signals() -> None:
+    """``preexec_fn`` for a child that must react to SIGTERM/SIGINT/SIGHUP: start it with
+    their default handling even when the tests run under ``nohup`` or in a background job
+    (which ignore SIGHUP or SIGINT, and a child inherits that; the product then rightly
+    keeps ignoring them)."""
+    for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
+        signal.signal(sig, signal.SIG_DFL)

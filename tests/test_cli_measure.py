@@ -13,6 +13,7 @@ import time
 from pathlib import Path
 
 import pytest
+from conftest import default_signals
 
 from dashboard import analysis, claims, locate, sites
 
@@ -285,7 +286,8 @@ def _start_distance_to(tmp_path: Path) -> tuple[subprocess.Popen[str], Path]:
         _big_csv(src, 400_000)
     proc = subprocess.Popen([sys.executable, "-m", "dashboard", "distance-to", "border",
                              "--input", str(src), "--output", str(out)],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            preexec_fn=default_signals)
     deadline = time.monotonic() + 120
     while not _parts(tmp_path) and proc.poll() is None and time.monotonic() < deadline:
         time.sleep(0.02)

@@ -14,6 +14,7 @@ import time
 from pathlib import Path
 
 import pytest
+from conftest import default_signals
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -230,7 +231,8 @@ def test_signal_while_writing_removes_temp(tmp_path, sig):
     out = tmp_path / "out.txt"
     proc = subprocess.Popen([sys.executable, "-c", _SIGNAL_CHILD, str(out)], cwd=REPO,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            env={**os.environ, "PYTHONPATH": str(REPO)})
+                            env={**os.environ, "PYTHONPATH": str(REPO)},
+                            preexec_fn=default_signals)
     try:
         assert proc.stdout.readline().strip() == "writing"
         assert len(_temps(tmp_path)) == 1

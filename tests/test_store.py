@@ -505,6 +505,17 @@ def test_fast_read_is_used_and_equals_the_row_by_row_read(tmp_path, monkeypatch)
     _assert_same(*_read_both(store, monkeypatch))
 
 
+def test_text_with_a_nul_character_is_read_whole(tmp_path, monkeypatch):
+    """GDAL cuts text at NUL; such a store is read through SQLite rows, as before."""
+    store = EventStore(tmp_path / "s.gpkg")
+    ev = events.load_curated_events().iloc[:2].copy()
+    ev["notes"] = ["a\x00b", "plain"]
+    store.upsert(ev)
+    back = store.read().set_index("event_id_cnty")
+    assert list(back.loc[list(ev["event_id_cnty"]), "notes"]) == ["a\x00b", "plain"]
+    _assert_same(*_read_both(store, monkeypatch))
+
+
 def test_fast_read_of_an_emptied_store(tmp_path, monkeypatch):
     store = EventStore(tmp_path / "s.gpkg")
     result = store.upsert(events.load_curated_events().iloc[:3])
