@@ -69,11 +69,11 @@ def curated_events() -> gpd.GeoDataFrame:
 
 
 def event_specs(view_events: gpd.GeoDataFrame, types_on: list[str], *, discs: bool,
-                disc_vertices: int = 64) -> list[page_layers.LayerSpec]:
-    """Event layer specs for the shown events (cached by the events' ids and data version;
-    shared, never copied: callers must not modify them). ``disc_vertices``: vertices of each
-    uncertainty disc."""
-    key = (tuple(view_events["event_id_cnty"].astype(str)), store_version(), tuple(types_on),
+                version: str, disc_vertices: int = 64) -> list[page_layers.LayerSpec]:
+    """Event layer specs for the shown events (cached by the events' ids and the data
+    ``version`` they were read at; shared, never copied: callers must not modify them).
+    ``disc_vertices``: vertices of each uncertainty disc."""
+    key = (tuple(view_events["event_id_cnty"].astype(str)), version, tuple(types_on),
            bool(discs), int(disc_vertices))
     return _event_specs(key, view_events, tuple(types_on), bool(discs), int(disc_vertices))
 

@@ -81,7 +81,7 @@ def map_content(view_events: gpd.GeoDataFrame, types_on: list[str], types: list[
     page_data.events_frame(version) (its index is the row position)."""
     n = len(view_events)
     if n <= settings.PAGE_AGGREGATE_ABOVE:
-        specs = page_data.event_specs(view_events, types_on, discs=discs)
+        specs = page_data.event_specs(view_events, types_on, discs=discs, version=version)
         return MapContent(specs, [], view_events, "", False)
     pos = view_events.index.to_numpy()
     lon_all, lat_all = page_data.coords(version)
@@ -105,6 +105,7 @@ def map_content(view_events: gpd.GeoDataFrame, types_on: list[str], types: list[
                   f"The table lists the {k:,} events in the map's view.")
     if k_drawn <= settings.PAGE_DETAIL_CAP:
         specs = page_data.event_specs(view_events[drawn], types_on, discs=discs,
+                                      version=version,
                                       disc_vertices=settings.PAGE_DETAIL_DISC_VERTICES)
         return MapContent(specs, [], table_events,
                           f"Zoomed in: the {k:,} events in view are drawn one by one "
