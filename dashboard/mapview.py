@@ -33,6 +33,8 @@ LEAFLET_CSS = "leaflet/leaflet.css"
 TIMEPLAY_JS = "dash/timeplay.js"
 #: Our own view helpers: label declutter by zoom, centre/zoom into the URL, focus scroll.
 VIEW_JS = "dash/view.js"
+#: The map's scripts under STATIC_DIR, in loading order.
+MAP_SCRIPTS = (LEAFLET_JS, TIMEPLAY_JS, VIEW_JS)
 SEA_COLOUR = "#dcebf5"
 LAND_COLOUR = "#f7f4ec"
 
@@ -243,9 +245,8 @@ def base_map(
         location=list(center), zoom_start=zoom, tiles=None, prefer_canvas=True,
         control_scale=True, min_zoom=2, max_zoom=16, world_copy_jump=False,
     )
-    m.default_js = [("leaflet", f"{static_url}/{LEAFLET_JS}"),
-                    ("dash_timeplay", f"{static_url}/{TIMEPLAY_JS}"),
-                    ("dash_view", f"{static_url}/{VIEW_JS}")]
+    m.default_js = [(name.split("/")[-1].removesuffix(".js"), f"{static_url}/{name}")
+                    for name in MAP_SCRIPTS]
     m.default_css = [("leaflet_css", f"{static_url}/{LEAFLET_CSS}")]
     _LayerCss().add_to(m)
     TimeControl().add_to(m)
@@ -477,7 +478,7 @@ def inline_assets(
     page_html: str, static_dir: Path = STATIC_DIR, static_url: str = STATIC_URL
 ) -> str:
     """Replace links to the app's static Leaflet files with inline ``<script>``/``<style>``."""
-    for name in (LEAFLET_JS, TIMEPLAY_JS, VIEW_JS):
+    for name in MAP_SCRIPTS:
         js = (static_dir / name).read_text(encoding="utf-8").replace("</script", "<\\/script")
         js_pat = re.compile(r'<script[^>]*src="' + re.escape(f"{static_url}/{name}")
                             + r'"[^>]*>\s*</script>')

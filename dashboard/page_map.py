@@ -72,8 +72,8 @@ def _base_parts() -> dict[str, Any]:
     leaflet = sf._get_map_string(m)
     js_links = [src for _, src in m.default_js]
     served = _serve_base_script(leaflet)
-    if served:  # the browser fetches the static layers once, as a file
-        js_links.append(served)
+    if served:  # the browser fetches Leaflet, our helpers and the static layers as one file
+        js_links = [served]
         leaflet = f"var {_MAP_VAR} = window.{_BUILDER}();\n"
     return {
         "html": sf._get_html(m), "header": sf._get_header(m), "leaflet": leaflet,
@@ -89,11 +89,15 @@ GEN_DIR = Path(__file__).resolve().parent / "static" / "dash" / "gen"
 
 
 def _serve_base_script(leaflet: str) -> str | None:
-    """Write the base map's script (static layers included, ~0.9 MB) as a static file named
-    by its content hash and return its URL, so component updates carry a one-line script
-    instead of the whole base map. None (inline as before) when the folder is read-only."""
-    body = (f"window.{_BUILDER} = function () {{\n{leaflet}\nreturn {_MAP_VAR};\n}};\n"
-            ).encode()
+    """Write Leaflet, our map helpers (mapview.MAP_SCRIPTS, in that order) and the base map's
+    script (static layers included, ~0.65 MB) as one static file named by its content hash
+    and return its URL: component updates carry a one-line script instead of the whole base
+    map, and a new session fetches one file instead of four one after the other (the
+    component loads its scripts in sequence; ~0.1 s saved). None (separate files and the
+    base map inline) when the folder is read-only."""
+    parts = [(mapview.STATIC_DIR / name).read_bytes() for name in mapview.MAP_SCRIPTS]
+    body = b";\n".join([*parts, (f"window.{_BUILDER} = function () {{\n{leaflet}\n"
+                                  f"return {_MAP_VAR};\n}};\n").encode()])
     name = f"base-{hashlib.sha256(body).hexdigest()[:16]}.js"
     target = GEN_DIR / name
     try:

@@ -87,6 +87,7 @@ def _clear_clicks() -> None:
 
 
 def _sites_to_measure(options: dict[str, str]) -> tuple[str, str] | None:
+    """Draw the site pickers (or the clicked points) and return the pair to measure."""
     ss = st.session_state
     if ss.get("measure_mode") == CLICK_MODE:
         st.button("Clear clicked points", key="clear_clicks", on_click=_clear_clicks)
@@ -95,56 +96,78 @@ def _sites_to_measure(options: dict[str, str]) -> tuple[str, str] | None:
         if clicks:
             st.caption("Clicked (lat, lon): " + " → ".join(f"{la:.5f}, {lo:.5f}"
                                                           for la, lo in clicks))
+    else:
+        hint = "Pick a place or type LAT,LON (e.g. 26.37,63.49)"
+        st.selectbox("From", _choices(options, "measure_a"), key="measure_a",
+                     placeholder=hint, accept_new_options=True, help=hint)
+        st.selectbox("To", _choices(options, "measure_b"), key="measure_b", placeholder=hint,
+                     accept_new_options=True, help=hint)
+    return _pair(options)
+
+
+def _pair(options: dict[str, str]) -> tuple[str, str] | None:
+    """The two sites to measure from the panel's state: the clicked points ("LAT,LON") or
+    the picked/typed values (a typed value, not in the list, goes to the core's resolver:
+    "LAT,LON" or a site name); None until there are two."""
+    ss = st.session_state
+    if ss.get("measure_mode") == CLICK_MODE:
+        clicks = ss.get("clicks", [])
         if len(clicks) < 2:
             return None
-        return tuple(f"{lat},{lon}" for lat, lon in clicks)  # type: ignore[return-value]
-    hint = "Pick a place or type LAT,LON (e.g. 26.37,63.49)"
-    a = st.selectbox("From", _choices(options, "measure_a"), key="measure_a", placeholder=hint,
-                     accept_new_options=True, help=hint)
-    b = st.selectbox("To", _choices(options, "measure_b"), key="measure_b", placeholder=hint,
-                     accept_new_options=True, help=hint)
+        return tuple(f"{lat},{lon}" for lat, lon in clicks[-2:])  # type: ignore[return-value]
+    a, b = ss.get("measure_a"), ss.get("measure_b")
     if not a or not b:
         return None
-    # A typed value (not in the list) goes to the core's resolver: "LAT,LON" or a site name.
     return options.get(a, a), options.get(b, b)
 
 
-def measure_panel(initial: dict) -> list[dict]:
-    """Two sites → geodesic distance (km, mi, nmi), bearings and the path; plus a matrix."""
+def measure_panel(initial: dict, *, draw: bool = True) -> list[dict]:
+    """Two sites → geodesic distance (km, mi, nmi), bearings and the path; plus a matrix.
+    ``draw=False``: only the map's layer (the path), from the panel's state, no widgets."""
     from dashboard import sites
 
     options = site_options()
     _init_select("measure_a", initial.get("a", ""), options, "sabz-koh")
     _init_select("measure_b", initial.get("b", ""), options, "panjgur")
-    st.radio("Sites", [LIST_MODE, CLICK_MODE], key="measure_mode", horizontal=True,
-             label_visibility="collapsed")
-    pair = _sites_to_measure(options)
+    if draw:
+        st.radio("Sites", [LIST_MODE, CLICK_MODE], key="measure_mode", horizontal=True,
+                 label_visibility="collapsed")
+    pair = _sites_to_measure(options) if draw else _pair(options)
     specs = []
     if pair:
         try:
             a, b = sites.resolve_site(pair[0]), sites.resolve_site(pair[1])
             res = sites.measure_distance(a, b)
         except DashboardError as err:
-            st.error(md_escape(err))
+            if draw:
+                st.error(md_escape(err))
         else:
             km = res.distance_m / 1000.0
-            st.metric("Distance", f"{km:,.1f} km", border=True)
-            bearing = (f"**{res.initial_bearing_deg:.1f}°** (arrives on "
-                       f"{res.final_bearing_deg:.1f}°)" if res.bearing_defined
-                       else "none (the two positions are the same point)")
-            st.markdown(
-                f"**{km / KM_PER_MILE:,.1f} mi** · **{km / KM_PER_NMI:,.1f} nmi**  \n"
-                f"Bearing {md_escape(a.name)} → {md_escape(b.name)}: {bearing}"
-            )
-            st.caption(f"Exact: {res.distance_m:,.0f} m. {md_escape(res.method)}")
-            unc = (a.uncertainty_km or 0) + (b.uncertainty_km or 0)
-            if unc:
-                st.caption(f"Location uncertainty of the two sites adds up to ± {unc:g} km.")
+            if draw:
+                _show_measurement(a, b, res)
             label = f"{esc(a.name)} → {esc(b.name)}: {km:,.1f} km"
             specs.append(page_layers.measure_group(
                 [(a.lat, a.lon, a.name), (b.lat, b.lon, b.name)], res.path, label))
-    _matrix(options, initial)
+    if draw:
+        _matrix(options, initial)
     return specs
+
+
+def _show_measurement(a: object, b: object, res: object) -> None:
+    """The distance (km, mi, nmi), the bearings and the exact value in metres."""
+    km = res.distance_m / 1000.0
+    st.metric("Distance", f"{km:,.1f} km", border=True)
+    bearing = (f"**{res.initial_bearing_deg:.1f}°** (arrives on "
+               f"{res.final_bearing_deg:.1f}°)" if res.bearing_defined
+               else "none (the two positions are the same point)")
+    st.markdown(
+        f"**{km / KM_PER_MILE:,.1f} mi** · **{km / KM_PER_NMI:,.1f} nmi**  \n"
+        f"Bearing {md_escape(a.name)} → {md_escape(b.name)}: {bearing}"
+    )
+    st.caption(f"Exact: {res.distance_m:,.0f} m. {md_escape(res.method)}")
+    unc = (a.uncertainty_km or 0) + (b.uncertainty_km or 0)
+    if unc:
+        st.caption(f"Location uncertainty of the two sites adds up to ± {unc:g} km.")
 
 
 def _matrix(options: dict[str, str], initial: dict) -> None:
@@ -179,10 +202,12 @@ def buffer_targets() -> dict[str, str]:
 
 
 def buffer_panel(events: gpd.GeoDataFrame, places: gpd.GeoDataFrame, initial: dict,
-                 lonlat: tuple[np.ndarray, np.ndarray] | None = None) -> list[dict]:
+                 lonlat: tuple[np.ndarray, np.ndarray] | None = None, *,
+                 draw: bool = True) -> list[dict]:
     """Target + radii → geodesic buffers drawn, with the events and places inside listed
     (the first settings.PAGE_TABLE_ROWS of them). ``lonlat``: the events' (lon, lat) in
-    degrees when the page has them cached."""
+    degrees when the page has them cached. ``draw=False``: only the map's layer (the
+    buffers), from the panel's state, no widgets and no counting."""
     from dashboard import analysis
 
     targets = buffer_targets()
@@ -191,23 +216,30 @@ def buffer_panel(events: gpd.GeoDataFrame, places: gpd.GeoDataFrame, initial: di
             (lbl for lbl, t in targets.items() if t == initial.get("buf")), None)
     if "buffer_radii" not in st.session_state:
         st.session_state["buffer_radii"] = ", ".join(f"{r:g}" for r in initial.get("radii", ()))
-    label = st.selectbox("Buffer around", list(targets), key="buffer_target", index=None,
-                         placeholder="Choose the border, a province or a site…")
-    text = st.text_input("Radii in km (comma-separated)", key="buffer_radii",
-                         placeholder="e.g. 25, 50, 100")
-    if not label or not text.strip():
-        st.caption("Choose a target and one or more radii to draw geodesic buffers.")
+    if draw:
+        st.selectbox("Buffer around", list(targets), key="buffer_target", index=None,
+                     placeholder="Choose the border, a province or a site…")
+        st.text_input("Radii in km (comma-separated)", key="buffer_radii",
+                      placeholder="e.g. 25, 50, 100")
+    label, text = st.session_state["buffer_target"], st.session_state["buffer_radii"] or ""
+    if label not in targets or not text.strip():
+        if draw:
+            st.caption("Choose a target and one or more radii to draw geodesic buffers.")
         return []
     try:
         radii = parse_radii(text)
         rings = _buffers(targets[label], tuple(radii))
-        inside = analysis.points_within(rings, events, places, event_lonlat=lonlat,
-                                        limit=PAGE_TABLE_ROWS)
+        if draw:
+            inside = analysis.points_within(rings, events, places, event_lonlat=lonlat,
+                                            limit=PAGE_TABLE_ROWS)
     except (DashboardError, ValueError) as err:
-        st.error(md_escape(err))
+        if draw:
+            st.error(md_escape(err))
         return []
     tips = [f"{esc(label)}: within {r:g} km ({a:,.0f} km²)"
             for r, a in zip(rings["radius_km"], rings["area_km2"], strict=True)]
+    if not draw:
+        return [page_layers.polygons_group("Buffers", rings, tips, color="#0072B2")]
     st.dataframe(inside.summary, hide_index=True, width="stretch")
     with st.expander("Events and places inside the largest buffer"):
         listed = inside.members  # the counts above include every one
@@ -263,9 +295,13 @@ def _sabz_koh_readings() -> list:
     return locate.readings("sabz-koh")
 
 
-def claims_panel() -> list[dict]:
-    """The article's claims vs measured values, and the Sabz Koh candidate region."""
-
+def claims_panel(*, draw: bool = True) -> list[dict]:
+    """The article's claims vs measured values, and the Sabz Koh candidate region.
+    ``draw=False``: only the map's layers (the region), from the panel's state, no widgets."""
+    if not draw:
+        if not st.session_state.get("show_region", True):
+            return []
+        return [spec for _, spec in _region_groups() if spec is not None]
     st.caption("Claims from the article and reporting, measured on the WGS84 ellipsoid. Our "
                "border is the Natural Earth 1:10m line (generalised, 224 vertices, classed "
                "'International boundary (verify)'); published lengths of the boundary run from "

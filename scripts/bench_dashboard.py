@@ -14,7 +14,11 @@ is committed; stores are kept in the temp folder between runs to save the import
 
 Measured for each page and size:
   - first map: a new browser session on a warm server, from navigation until the map's Leaflet
-    layers show events (.dash-icon markers, or H3 hexagons with many events) and stop changing;
+    layers first show the events (.dash-icon markers, or H3 hexagons with many events) as they
+    then stay: confirmed when Streamlit is idle and the map unchanged for 0.5 s (a later run
+    that changes the map moves the time to that change);
+  - controls: from the same navigation until the sidebar's type checkbox and the Measure tab
+    are visible (our page draws the map first and its controls after it; no target);
   - each interaction (type toggle, day step, pick a site, 45/90 km border buffer, table row
     select): from the committing click (the checkbox, the button, the option picked in an open
     list, Enter after typing radii, the table row) until the "Showing …" line and the map have
@@ -220,25 +224,41 @@ class Session:
             return {"map": "", "markers": 0, "caption": "", "running": True, "error": False}
 
     def first_map(self, timeout_s: float) -> float:
-        """Seconds from navigation until markers are on the map and its layers are stable."""
-        t0 = time.perf_counter()
+        """Seconds from navigation until the map first showed the markers and layers it then
+        keeps: confirmed once Streamlit is idle and the map has not changed for 0.5 s (a
+        later run that leaves the map as it is does not count; one that changes it does)."""
+        t0 = self.t_nav = time.perf_counter()
         try:
             self.page.goto(self.url, timeout=int(timeout_s * 1000))
         except PlaywrightTimeout:
             return INF
-        last, since = None, None
+        last, shown_at, since = None, None, None
         while time.perf_counter() - t0 < timeout_s:
             s = self.state()
             now = time.perf_counter()
-            ready = bool(s["map"]) and s["markers"] > 0 and not s["running"]
-            if ready and s["map"] == last:
+            drawn = bool(s["map"]) and s["markers"] > 0
+            if not drawn or s["map"] != last:
+                last, shown_at = (s["map"] if drawn else None), now
+            if drawn and not s["running"]:
+                since = since or now
                 if now - since >= 0.5:
-                    return since - t0
+                    return shown_at - t0
             else:
-                since = now
-            last = s["map"] if ready else None
+                since = None
             self.page.wait_for_timeout(50)
         return INF
+
+    def controls(self, timeout_s: float) -> float:
+        """Seconds from the navigation of first_map until the sidebar's type checkbox and
+        the Measure tab are visible (the page can be operated)."""
+        try:
+            _sidebar_checkbox(self.page, EVENT_STYLES[TOGGLE_TYPE].label).wait_for(
+                state="visible", timeout=int(timeout_s * 1000))
+            self.page.get_by_role("tab", name=MEASURE_TAB).first.wait_for(
+                state="visible", timeout=int(timeout_s * 1000))
+        except (PlaywrightError, PlaywrightTimeout):
+            return INF
+        return time.perf_counter() - self.t_nav
 
     def settle(self, quiet_s: float = 0.3, timeout_s: float = 30.0) -> None:
         """Wait until Streamlit is idle and the map is unchanged for ``quiet_s`` (set-up steps)."""
@@ -336,6 +356,7 @@ def _click_row(page, row: int) -> None:
 @dataclass
 class PageResult:
     first_s: float = INF
+    controls_s: float = INF
     times: dict[str, list[float]] = field(default_factory=dict)
     bytes: dict[str, list[int]] = field(default_factory=dict)
     note: str = ""
@@ -353,7 +374,8 @@ class PageResult:
 
 def measure_page(browser, url: str, *, repeats: int, timeout_s: float, slow_s: float,
                  label: str) -> PageResult:
-    """First map and each interaction on one page (a warm-up visit first)."""
+    """First map and controls (medians over up to ``repeats`` new sessions) and each
+    interaction on one page (a warm-up visit first)."""
     res = PageResult()
     warm = Session(browser, url)
     warm_first = warm.first_map(timeout_s * 2)
@@ -361,10 +383,19 @@ def measure_page(browser, url: str, *, repeats: int, timeout_s: float, slow_s: f
     if warm_first == INF:
         res.note = f"the map never appeared within {timeout_s * 2:.0f} s (warm-up visit)"
         return res
-    s = Session(browser, url)
+    firsts, controls = [], []
+    for i in range(repeats):  # new sessions; the last one goes on to the interactions
+        s = Session(browser, url)
+        firsts.append(s.first_map(timeout_s))
+        controls.append(s.controls(timeout_s) if firsts[-1] != INF else INF)
+        if i == repeats - 1 or firsts[-1] == INF or firsts[-1] > slow_s:
+            break
+        s.close()
+    res.first_s, res.controls_s = statistics.median(firsts), statistics.median(controls)
+    print(f"    {label:<6} first map    " + ", ".join(fmt_s(t, timeout_s) for t in firsts)
+          + "; controls " + ", ".join(fmt_s(t, timeout_s) for t in controls), flush=True)
     try:
-        res.first_s = s.first_map(timeout_s)
-        if res.first_s == INF:
+        if firsts[-1] == INF:
             res.note = f"the map never appeared within {timeout_s:.0f} s"
             return res
         s.settle()
@@ -489,15 +520,16 @@ def print_table(rows: list[tuple[str, PageResult, PageResult]], repeats: int,
     print(head)
     print("-" * (len(head) + 28))
     for size, ours, naive in rows:
-        names = ["first map", *INTERACTIONS]
+        names = ["first map", "controls", *INTERACTIONS]
+        once = {"first map": "first_s", "controls": "controls_s"}
         for name in names:
-            o = (ours.first_s if ours.ran else None) if name == "first map" \
+            o = (getattr(ours, once[name]) if ours.ran else None) if name in once \
                 else ours.median(name)
-            nv = (naive.first_s if naive.ran else None) if name == "first map" \
+            nv = (getattr(naive, once[name]) if naive.ran else None) if name in once \
                 else naive.median(name)
-            ob = "" if name == "first map" else fmt_bytes(ours.median_bytes(name))
-            nb = "" if name == "first map" else fmt_bytes(naive.median_bytes(name))
-            n = "" if name == "first map" else \
+            ob = "" if name in once else fmt_bytes(ours.median_bytes(name))
+            nb = "" if name in once else fmt_bytes(naive.median_bytes(name))
+            n = "" if name in once else \
                 f"{len(ours.times.get(name, []))}/{len(naive.times.get(name, []))}"
             print(f"{size:<9} {name:<12} {fmt_s(o, timeout_s):>9} {fmt_s(nv, timeout_s):>9} "
                   f"{ratio(o, nv, timeout_s):>8} {n:>5} {ob:>11} {nb:>12}  "

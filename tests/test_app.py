@@ -20,6 +20,7 @@ from dashboard.store import EventStore
 
 APP = str(Path(__file__).resolve().parent.parent / "dashboard" / "app.py")
 CURATED = events.load_curated_events()
+MAP_READY = "_map_ready"  # app.MAP_READY (importing the app module would run the page)
 
 
 @pytest.fixture(autouse=True)
@@ -27,10 +28,14 @@ def _own_store(tmp_path, monkeypatch):
     monkeypatch.setenv("DASHBOARD_STORE", str(tmp_path / "events.gpkg"))
 
 
-def _run(query: dict[str, str] | None = None) -> AppTest:
+def _run(query: dict[str, str] | None = None, *, drawn: bool = True) -> AppTest:
+    """The page after its first run. ``drawn``: as in a browser, whose map reports its first
+    drawing and so brings the controls (AppTest runs no component frontend)."""
     at = AppTest.from_file(APP, default_timeout=120)
     for k, v in (query or {}).items():
         at.query_params[k] = v
+    if drawn:
+        at.session_state[MAP_READY] = True
     at.run()
     assert not at.exception, [e.message for e in at.exception]
     return at
@@ -60,6 +65,25 @@ def test_page_renders_with_all_curated_events():
     assert at.title[0].value == "Iran–Pakistan border crisis, January 2024"
     assert _summary(at).startswith(f"Showing {len(CURATED)} of {len(CURATED)} events")
     assert not at.error
+
+
+def test_a_new_session_draws_the_map_first_and_the_controls_when_it_is_drawn():
+    query = {"types": "strike", "a": "panjgur", "b": "saravan", "tab": "Buffers"}
+    at = _run(query, drawn=False)
+    kept = _kept(categories=("strike",))
+    assert _summary(at).startswith(f"Showing {len(kept)} of {len(CURATED)} events")
+    captions = [c.value for c in at.caption] + [c.value for c in at.sidebar.caption]
+    assert "Loading the controls…" in captions and "Loading the tools…" in captions
+    assert not at.sidebar.checkbox and not at.tabs and not at.metric
+    assert {k: at.query_params[k] for k in query} == query
+    at.session_state[MAP_READY] = True  # what the map's first report does in a browser
+    at.run()
+    assert not at.exception
+    assert _summary(at).startswith(f"Showing {len(kept)} of {len(CURATED)} events")
+    assert [c.label for c in at.sidebar.checkbox if c.key.startswith("type_") and c.value] \
+        == [next(c.label for c in at.sidebar.checkbox if c.key == "type_strike")]
+    assert "Loading the controls…" not in [c.value for c in at.sidebar.caption]
+    assert at.tabs and at.query_params["a"] == "panjgur" and at.query_params["tab"] == "Buffers"
 
 
 def test_default_measurement_is_the_core_value():

@@ -2,6 +2,7 @@
 
 Controls operated here (control → test):
 - map load, offline requests → test_map_shows_the_border_and_the_curated_events_without_…
+- map first, controls after it → test_a_new_session_shows_the_whole_map_first_and_then_…
 - event-type checkbox → test_switching_off_an_event_type_removes_its_markers
 - ◀ Day step → test_stepping_the_date_range_filters_events
 - Measure (lists) → test_measured_distance_is_the_cli_number
@@ -105,6 +106,40 @@ def test_map_shows_the_border_and_the_curated_events_without_leaving_localhost(p
     page.wait_for_timeout(1500)
     hosts = {urlparse(u).hostname for u in page.requests if u.startswith("http")}
     assert hosts <= {"127.0.0.1", "localhost"}, hosts
+
+
+_MAP_LAYERS_JS = """() => {
+  for (const v of Object.values(window)) {
+    if (v instanceof L.Map) { const ids = []; v.eachLayer(l => ids.push(L.stamp(l)));
+                              return ids.sort((a, b) => a - b).join(","); }
+  }
+  return "";
+}"""
+
+
+def test_a_new_session_shows_the_whole_map_first_and_then_the_controls(browser, app_url):
+    """The map comes first (with the default measurement and the Sabz Koh region on it);
+    the sidebar and the tools follow without redrawing or changing the map."""
+    context = browser.new_context(viewport={"width": 1440, "height": 1000})
+    pg = context.new_page()
+    try:
+        pg.goto(app_url)
+        frame = _map(pg)
+        before = frame.evaluate(_MAP_LAYERS_JS)
+        tips = _layer_texts(frame, "Tooltip")
+        assert any("Sabz Koh → Panjgur" in t for t in tips)  # the measured path
+        assert any("candidate region" in t for t in tips)
+        sidebar = pg.locator("[data-testid=stSidebar]")
+        sidebar.get_by_text("Diplomatic step", exact=True).wait_for(timeout=60_000)
+        pg.get_by_role("tab", name="Measure").first.wait_for(timeout=60_000)
+        pg.get_by_text("Exact: ", exact=False).first.wait_for(timeout=60_000)
+        assert pg.get_by_text("Loading the controls…").count() == 0
+        assert pg.get_by_text("Loading the tools…").count() == 0
+        assert frame.evaluate(_MAP_LAYERS_JS) == before  # the same layers: nothing redrawn
+        assert _markers(pg) == _pins(_curated())
+        _no_exception(pg)
+    finally:
+        context.close()
 
 
 def test_switching_off_an_event_type_removes_its_markers(page):

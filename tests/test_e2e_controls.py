@@ -85,6 +85,7 @@ from e2e_helpers import (
     wait_markers,
 )
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
+from playwright.sync_api import expect
 
 pytestmark = pytest.mark.e2e
 DATA = Path(__file__).parent / "data"
@@ -385,9 +386,11 @@ def test_actor_and_fatalities_filters_and_permalink(page, app, browser):
         map_frame(other)
         assert wait_markers(other, _pins(kept)) == _pins(kept)
         _summary(other, len(kept), total)
-        assert _sidebar(other).locator("[data-testid=stTextInput] input").input_value() == \
-            "iran"
-        assert _sidebar(other).locator("[data-testid=stNumberInput] input").input_value() == "2"
+        # the controls come after the map (app.MAP_READY): wait for them
+        expect(_sidebar(other).locator("[data-testid=stTextInput] input")).to_have_value(
+            "iran", timeout=STEP_MS)
+        expect(_sidebar(other).locator("[data-testid=stNumberInput] input")).to_have_value(
+            "2", timeout=STEP_MS)
         assert _query(other)["actor"] == q["actor"]
     finally:
         other.context.close()

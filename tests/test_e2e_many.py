@@ -110,7 +110,7 @@ def test_zooming_in_turns_hexagons_into_events(browser, many_app):
         total = N_MANY + len(events.load_curated_events())
         assert 0 < counted <= total
         rows = pg.locator("[data-testid=stDataFrame]").first
-        assert rows.count()
+        rows.wait_for(state="attached", timeout=STEP_MS)  # it comes after the map (MAP_READY)
         assert pg.get_by_text(re.compile(r"The table lists the latest 1,000 of")).count()
         # three steps of +: the view now holds fewer than the cap, drawn one by one
         zoom = map_eval(frame, "(m) => m.getZoom()")

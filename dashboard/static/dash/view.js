@@ -7,6 +7,9 @@
  *   URL (c=lat,lon&z=zoom) without a rerun; the server keeps them in the permalink.
  * - Focus: a layer flagged _dashFocus (the event selected in the table) scrolls the map's
  *   frame into view once per selection.
+ * - Drawn: the page draws its controls only after the map (the browser's rendering of
+ *   Streamlit's widgets would hold the first map back), so the map tells the page once that
+ *   its first drawing is done. A map that reports its view (many events) does so by itself.
  */
 (function () {
   "use strict";
@@ -45,6 +48,33 @@
   }
   if (!window.__dashKeepView) { window.__dashKeepView = setInterval(keepUrlView, 300); }
 
+  // Leaflet measures a label each time it places it, and each placement moves a label, so
+  // labels placed one after another force one page layout each (0.14 s for the base map's
+  // 53 labels). Labels are placed together at the end of the current task instead: all are
+  // measured first (one layout), then placed with the sizes just read.
+  var labelQueue = [], setPosition = L.Tooltip.prototype._setPosition;
+  function placeLabels() {
+    var queue = labelQueue.filter(function (e) { return e[0]._map && e[0]._container; });
+    labelQueue = [];
+    var sizes = queue.map(function (e) {
+      return [e[0]._container.offsetWidth, e[0]._container.offsetHeight];
+    });
+    queue.forEach(function (e, i) {
+      var el = e[0]._container;
+      Object.defineProperty(el, "offsetWidth", {value: sizes[i][0], configurable: true});
+      Object.defineProperty(el, "offsetHeight", {value: sizes[i][1], configurable: true});
+      try { setPosition.call(e[0], e[1]); } finally {
+        delete el.offsetWidth;
+        delete el.offsetHeight;
+      }
+    });
+  }
+  L.Tooltip.prototype._setPosition = function (pos) {
+    if (!this.options.permanent) { return setPosition.call(this, pos); }
+    if (!labelQueue.length) { Promise.resolve().then(placeLabels); }
+    labelQueue.push([this, pos]);
+  };
+
   // Permanent labels placed left of their point are measured when created, possibly before
   // the stylesheets arrive; place them again once the styles apply.
   function replaceLabels(map) {
@@ -54,9 +84,21 @@
     });
   }
 
+  function signalDrawn() {
+    var g = window.__GLOBAL_DATA__, S = window.Streamlit;
+    if (window.__dashDrawn || !g || !S || !S.setComponentValue) { return; }
+    window.__dashDrawn = true;
+    if ((g.returned_objects || []).indexOf("bounds") >= 0) { return; }
+    var value = {}, prev = g.previous_data || {};
+    Object.keys(prev).forEach(function (k) { value[k] = prev[k]; });
+    value.drawn = true;
+    S.setComponentValue(value);
+  }
+
   L.Map.addInitHook(function () {
     var map = this;
     map.whenReady(function () {
+      setTimeout(signalDrawn, 0);  // after the feature groups of this render are added
       zoomClass(map);
       [200, 800, 2000].forEach(function (ms) { setTimeout(function () { replaceLabels(map); }, ms); });
       map.on("zoomend", function () { zoomClass(map); replaceLabels(map); });
