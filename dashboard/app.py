@@ -9,6 +9,7 @@ reload the map. Play runs in the browser (static/dash/timeplay.js), never as ser
 from __future__ import annotations
 
 import datetime as dt
+import time
 
 import numpy as np
 import streamlit as st
@@ -39,6 +40,7 @@ _FILTER_KEYS = {"f_event_types": "event_types", "f_sub_event_types": "sub_event_
 #: Until then a run draws the map alone: Streamlit's widgets, rendered by the browser, would
 #: otherwise hold the map back by 1.5 s (measured with the curated events).
 MAP_READY = "_map_ready"
+CONTROLS_ANYWAY_S = 8.0  # seconds after which the controls come even without that report
 
 
 def _init_state(types: list[str], d0: dt.date, d1: dt.date) -> None:
@@ -266,6 +268,20 @@ def _page() -> None:
     else:
         st.sidebar.caption("Loading the controls…")
     _body()
+    if not ss.get(MAP_READY):
+        _controls_anyway()
+
+
+@st.fragment(run_every=CONTROLS_ANYWAY_S)
+def _controls_anyway() -> None:
+    """Safety net of the map-first start: if the map never reports its first drawing (a
+    script blocked, an error in the browser), the controls come anyway. The timer ticks
+    only while the controls are missing (a full run with them does not call this)."""
+    ss = st.session_state
+    started = ss.setdefault("_map_first_at", time.monotonic())  # the page's own run
+    if not ss.get(MAP_READY) and time.monotonic() - started >= CONTROLS_ANYWAY_S * 0.9:
+        ss[MAP_READY] = True
+        st.rerun(scope="app")
 
 
 @st.fragment

@@ -86,6 +86,19 @@ def test_a_new_session_draws_the_map_first_and_the_controls_when_it_is_drawn():
     assert at.tabs and at.query_params["a"] == "panjgur" and at.query_params["tab"] == "Buffers"
 
 
+def test_the_controls_come_anyway_when_the_map_never_reports():
+    import time
+
+    at = _run(drawn=False)
+    assert not at.sidebar.checkbox
+    at.run()  # a run soon after: still waiting for the map
+    assert not at.sidebar.checkbox
+    at.session_state["_map_first_at"] = time.monotonic() - 60  # the map never reported
+    at.run()
+    assert not at.exception
+    assert at.sidebar.checkbox and at.tabs and at.session_state[MAP_READY]
+
+
 def test_default_measurement_is_the_core_value():
     at = _run()
     metric = next(m for m in at.metric if m.label == "Distance")

@@ -2,7 +2,8 @@
 
 Controls operated here (control → test):
 - map load, offline requests → test_map_shows_the_border_and_the_curated_events_without_…
-- map first, controls after it → test_a_new_session_shows_the_whole_map_first_and_then_…
+- map first, controls after it → test_a_new_session_shows_the_whole_map_first_and_then_…,
+  test_the_controls_come_even_if_the_map_never_reports_its_drawing
 - event-type checkbox → test_switching_off_an_event_type_removes_its_markers
 - ◀ Day step → test_stepping_the_date_range_filters_events
 - Measure (lists) → test_measured_distance_is_the_cli_number
@@ -136,6 +137,32 @@ def test_a_new_session_shows_the_whole_map_first_and_then_the_controls(browser, 
         assert pg.get_by_text("Loading the controls…").count() == 0
         assert pg.get_by_text("Loading the tools…").count() == 0
         assert frame.evaluate(_MAP_LAYERS_JS) == before  # the same layers: nothing redrawn
+        assert _markers(pg) == _pins(_curated())
+        _no_exception(pg)
+    finally:
+        context.close()
+
+
+def test_the_controls_come_even_if_the_map_never_reports_its_drawing(browser, app_url):
+    """The safety net of the map-first start: with the map's report taken out of its script
+    (as a blocked or failing script would), the controls still come, after ~8 s."""
+    context = browser.new_context(viewport={"width": 1440, "height": 1000})
+
+    def no_report(route):
+        body = route.fetch().text()
+        assert "S.setComponentValue(value);" in body
+        route.fulfill(body=body.replace("S.setComponentValue(value);", ""),
+                      content_type="application/javascript")
+
+    context.route("**/dash/gen/base-*.js", no_report)
+    pg = context.new_page()
+    try:
+        pg.goto(app_url)
+        _map(pg)
+        pg.wait_for_timeout(2000)
+        assert pg.get_by_text("Loading the controls…").count() == 1
+        pg.locator("[data-testid=stSidebar]").get_by_text("Diplomatic step", exact=True) \
+            .wait_for(timeout=30_000)
         assert _markers(pg) == _pins(_curated())
         _no_exception(pg)
     finally:
