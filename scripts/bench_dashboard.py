@@ -91,8 +91,9 @@ TARGETS = {"curated": {"first map": 2.5, "interaction": 0.5, "ratio": 3.0},
 
 MAP_STATE_JS = """() => {
   const out = {map: "", markers: 0, caption: "", running: false, error: false};
-  const cap = [...document.querySelectorAll('[data-testid="stCaptionContainer"], p, div')]
-      .find(e => e.childElementCount === 0 && /^Showing\\b/.test((e.textContent || "").trim()));
+  // both pages write the line with st.caption; look no wider (this runs every 50 ms)
+  const cap = [...document.querySelectorAll('[data-testid="stCaptionContainer"]')]
+      .find(e => /^Showing\\b/.test((e.textContent || "").trim()));
   out.caption = cap ? cap.textContent.trim() : "";
   const app = document.querySelector('[data-testid="stApp"]');
   const run = app ? app.getAttribute("data-test-script-state") : "initial";
@@ -103,9 +104,14 @@ MAP_STATE_JS = """() => {
   if (!w || !w.L) return out;
   if (!w.__benchToken) w.__benchToken = Math.random().toString(36).slice(2, 8);
   out.markers = w.document.querySelectorAll(".dash-icon").length;
-  for (const k of Object.keys(w)) {
-    let v; try { v = w[k]; } catch (e) { continue; }
+  // the map found last time, while it still owns its container (a page may make a new one)
+  const c = w.__benchMap && w.__benchMap._container;
+  const live = c && c._leaflet_id === w.__benchMap._leaflet_id && w.document.body.contains(c);
+  const maps = live ? [w.__benchMap] : Object.keys(w).map(k => {
+    try { return w[k]; } catch (e) { return null; } });
+  for (const v of maps) {
     if (v instanceof w.L.Map) {
+      w.__benchMap = v;
       let n = 0, ids = 0;
       v.eachLayer(l => { n++; ids += w.L.stamp(l);
         // event hexagons (many events) count as drawn events too
