@@ -279,6 +279,8 @@ def _controls_anyway() -> None:
     only while the controls are missing (a full run with them does not call this)."""
     ss = st.session_state
     started = ss.setdefault("_map_first_at", time.monotonic())  # the page's own run
+    # 0.9: the browser's timer starts a little after this run did, so its first tick may
+    # come slightly under CONTROLS_ANYWAY_S later; a full wait more is not wanted.
     if not ss.get(MAP_READY) and time.monotonic() - started >= CONTROLS_ANYWAY_S * 0.9:
         ss[MAP_READY] = True
         st.rerun(scope="app")
@@ -326,13 +328,9 @@ def _body() -> None:
         with tabs[0]:
             measured = page_tools.measure_panel(ss["_initial"])
         with tabs[1]:
-            lonlat = None
-            if big:  # many events: their cached coordinates (as map_content uses them)
-                lon, lat = page_data.coords(version)
-                pos = view_events.index.to_numpy()
-                lonlat = (lon[pos], lat[pos])
+            # many events: the coordinates map_content already took from the cache
             buffers = page_tools.buffer_panel(view_events, page_data.layer("places"),
-                                              ss["_initial"], lonlat=lonlat)
+                                              ss["_initial"], lonlat=content.lonlat)
         with tabs[2]:
             claims = page_tools.claims_panel()
         with tabs[3]:

@@ -148,30 +148,37 @@ def map_size_px(size: tuple[int, int] | None = None) -> tuple[int, int] | None:
     return store.get("px")
 
 
+def in_box(lon: np.ndarray, lat: np.ndarray, box: tuple[float, float, float, float]
+           ) -> np.ndarray:
+    """Mask of the points (degrees) inside ``box`` (min_lon, min_lat, max_lon, max_lat),
+    edges included."""
+    w, s, e, n = box
+    return (lon >= w) & (lon <= e) & (lat >= s) & (lat <= n)
+
+
 def hex_layer(version: str, view_events: gpd.GeoDataFrame, types: list[str], res: int,
-              box: tuple[float, float, float, float]
+              box: tuple[float, float, float, float],
+              lonlat: tuple[np.ndarray, np.ndarray]
               ) -> tuple[page_layers.LayerSpec, list[tuple[str, str]]]:
     """Hexagons (page_layers.hex_aggregates) of the ``view_events`` (rows of
-    :func:`events_frame`, index = row position) inside ``box`` (min_lon, min_lat, max_lon,
-    max_lat) at H3 resolution ``res``; cached by the rows, so the rerun that follows a move
-    the page made itself, or a pan inside the same box, costs a lookup. Shared: never
-    modify the result."""
+    :func:`events_frame`, index = row position; ``lonlat`` their lon, lat in degrees) inside
+    ``box`` (min_lon, min_lat, max_lon, max_lat) at H3 resolution ``res``; cached by the
+    rows, so the rerun that follows a move the page made itself, or a pan inside the same
+    box, costs a lookup. Shared: never modify the result."""
     pos = view_events.index.to_numpy()
     key = hashlib.blake2b(np.ascontiguousarray(pos, dtype=np.int64).tobytes(),
                           digest_size=16).hexdigest()
     return _hex_layer(version, key, tuple(types), int(res), tuple(map(float, box)),
-                      view_events)
+                      view_events, lonlat)
 
 
 @st.cache_resource(show_spinner=False, max_entries=8)
 def _hex_layer(version: str, rows_key: str, types: tuple[str, ...], res: int,
-               box: tuple[float, float, float, float], _view_events: gpd.GeoDataFrame
+               box: tuple[float, float, float, float], _view_events: gpd.GeoDataFrame,
+               _lonlat: tuple[np.ndarray, np.ndarray]
                ) -> tuple[page_layers.LayerSpec, list[tuple[str, str]]]:
     pos = _view_events.index.to_numpy()
-    lon_all, lat_all = coords(version)
-    lon, lat = lon_all[pos], lat_all[pos]
-    w, s, e, n = box
-    near = (lon >= w) & (lon <= e) & (lat >= s) & (lat <= n)
+    near = in_box(*_lonlat, box)
     return page_layers.hex_aggregates(
         _view_events["category"].to_numpy()[near], _view_events["event_date"].to_numpy()[near],
         h3_cells(version, res)[pos[near]], list(types), res)

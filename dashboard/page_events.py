@@ -54,13 +54,15 @@ class MapContent:
     ``specs``: event layer specs (markers, or hexagons) and ``legend`` the hexagon classes'
     legend entries (empty for markers); ``table_events``: the events the table lists; ``note``: one
     plain-text sentence saying what is aggregated or left out of the table ("" when all is
-    shown); ``aggregated``: True when the map shows hexagons."""
+    shown); ``aggregated``: True when the map shows hexagons; ``lonlat``: the filtered
+    events' (lon, lat) in degrees when they were many (None otherwise), for other tools."""
 
     specs: list[dict]
     legend: list[tuple[str, str]]
     table_events: gpd.GeoDataFrame
     note: str
     aggregated: bool
+    lonlat: tuple[np.ndarray, np.ndarray] | None = None
 
 
 def hex_resolution(zoom: int) -> int:
@@ -86,14 +88,12 @@ def map_content(view_events: gpd.GeoDataFrame, types_on: list[str], types: list[
     pos = view_events.index.to_numpy()
     lon_all, lat_all = page_data.coords(version)
     lon, lat = lon_all[pos], lat_all[pos]
-    w, s_, e, n_ = bounds
-    inside = (lon >= w) & (lon <= e) & (lat >= s_) & (lat <= n_)  # the table: the view
+    inside = page_data.in_box(lon, lat, bounds)  # the table: the view
     k = int(inside.sum())
     # The map draws a box around the view snapped outward to whole map tiles: a small pan,
     # or the page's own estimate of a view it moves to, gives the same box and so the same
     # layer (cached; the browser redraws nothing).
-    sw, ss_, se, sn = snap_bounds(bounds, zoom)
-    drawn = (lon >= sw) & (lon <= se) & (lat >= ss_) & (lat <= sn)
+    drawn = page_data.in_box(lon, lat, snap_bounds(bounds, zoom))
     k_drawn = int(drawn.sum())
     keep = np.zeros(len(lon_all), dtype=bool)
     keep[pos[inside]] = True
@@ -110,15 +110,16 @@ def map_content(view_events: gpd.GeoDataFrame, types_on: list[str], types: list[
         return MapContent(specs, [], table_events,
                           f"Zoomed in: the {k:,} events in view are drawn one by one "
                           "(and those just around it). "
-                          + table_note, False)
+                          + table_note, False, (lon, lat))
     res = hex_resolution(zoom)
     # Hexagons for the view and a margin of a quarter view around it (a pan shows no gap).
+    w, s_, e, n_ = bounds
     dx, dy = (e - w) / 4, (n_ - s_) / 4
     box = snap_bounds((w - dx, s_ - dy, e + dx, n_ + dy), zoom)
-    layer, legend = page_data.hex_layer(version, view_events, types, res, box)
+    layer, legend = page_data.hex_layer(version, view_events, types, res, box, (lon, lat))
     return MapContent([layer], legend, table_events,
                       f"{n:,} events are drawn as hexagons (H3 resolution {res}) with their "
-                      "counts; zoom in to see single events. " + table_note, True)
+                      "counts; zoom in to see single events. " + table_note, True, (lon, lat))
 
 
 def snap_bounds(bounds: tuple[float, float, float, float], zoom: int
