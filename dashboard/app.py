@@ -297,7 +297,14 @@ def _body() -> None:
     version = page_data.store_version()  # one version for the whole run (a CLI may write)
     ready = bool(ss.get(MAP_READY))
     if ready and ss.get("_sidebar_data") != version:
-        st.rerun(scope="app")  # the store changed, or the map's first report: whole page
+        # the store changed, or the map's first report: the whole page. At most twice in a
+        # row: a store that changes on every look (a writer in a loop) must not keep the
+        # page from ever drawing its body.
+        tries = ss.get("_whole_page_tries", 0)
+        if tries < 2:
+            ss["_whole_page_tries"] = tries + 1
+            st.rerun(scope="app")
+    ss["_whole_page_tries"] = 0
     events = page_events.all_events(version)
     types = page_events.event_types(events)
 

@@ -16,6 +16,7 @@ import pytest
 
 REPO = Path(__file__).resolve().parent.parent
 CHROMIUM = "/usr/bin/chromium"
+_SERVER_LOGS: list[Path] = []  # the browser tests' server log, shown when one of them fails
 
 
 def _free_port() -> int:
@@ -35,7 +36,9 @@ def app_url(tmp_path_factory: pytest.TempPathFactory, store_path: Path) -> Itera
     """Start `streamlit run dashboard/app.py` on a free port; yield its URL; stop it."""
     port = _free_port()
     env = {**os.environ, "DASHBOARD_STORE": str(store_path)}
-    log = (tmp_path_factory.mktemp("streamlit") / "server.log").open("w")
+    log_path = tmp_path_factory.mktemp("streamlit") / "server.log"
+    _SERVER_LOGS.append(log_path)
+    log = log_path.open("w")
     proc = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", "dashboard/app.py", "--server.port",
          str(port), "--server.address", "127.0.0.1", "--server.headless", "true"],
@@ -81,3 +84,18 @@ def default_signals() -> None:
     keeps ignoring them)."""
     for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
         signal.signal(sig, signal.SIG_DFL)
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo) -> Iterator[None]:
+    """A failed browser test's report ends with the last lines of the server's log (a CI run
+    that fails only there can then be read without the machine)."""
+    outcome = yield
+    report = outcome.get_result()
+    if report.failed and "app_url" in getattr(item, "fixturenames", ()) and _SERVER_LOGS:
+        try:
+            lines = _SERVER_LOGS[-1].read_text(encoding="utf-8", errors="replace").splitlines()
+        except OSError:
+            return
+        report.sections.append(("Streamlit server log (last 80 lines)",
+                                "\n".join(lines[-80:]) or "(empty)"))

@@ -246,6 +246,23 @@ def test_store_events_are_shown_and_a_batch_can_be_removed():
     assert len(store.read()) == 0
 
 
+def test_a_store_that_changes_on_every_look_does_not_keep_the_page_from_drawing(monkeypatch):
+    """A writer in a loop (or a store whose version flips) redraws the whole page at most
+    twice in a row; then the map, the tools and the table are drawn all the same."""
+    from dashboard import page_data
+
+    looks = iter(range(1_000_000))
+    monkeypatch.setattr(page_data, "store_version", lambda: f"v{next(looks)}")
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.session_state[MAP_READY] = True
+    at.run()
+    assert not at.exception
+    assert _summary(at).startswith(f"Showing {len(CURATED)} of {len(CURATED)} events")
+    assert at.sidebar.checkbox and at.tabs
+    assert at.dataframe(key="event_table").value is not None
+    assert next(looks) < 20  # a few looks, not a loop
+
+
 def test_untrusted_category_and_names_are_plain_text():
     EventStore().upsert(_store_event("TST-2", category="![x](http://198.51.100.7/t.png)",
                                      location="[update](https://evil.example/login)"),

@@ -15,9 +15,9 @@ Controls operated here (control → test):
 - co-located events → test_events_at_one_place_are_drawn_side_by_side
 - Download map as PNG → test_download_map_as_png_is_a_real_picture
 - table row select → test_selecting_a_table_row_highlights_the_event_and_scrolls_…
-Not yet operated in the browser (AppTest covers their logic in tests/test_app.py): the
-layer checkboxes, Background, the "More filters" widgets, Day ▶, Fit buttons, Buffers,
-distance matrix, Claims checkbox, the GeoJSON/CSV/HTML/SVG/PDF downloads.
+Every other control (layer checkboxes, Background, More filters, Day ▶, Fit buttons, Buffers,
+distance matrix, Claims, the other downloads) is operated in tests/test_e2e_controls.py,
+whose docstring has the whole table; GeoParquet in/out in tests/test_e2e_io.py.
 """
 
 from __future__ import annotations
@@ -63,12 +63,32 @@ def _pins(ev) -> int:
     return int((pd.to_numeric(ev["geo_precision"], errors="coerce").fillna(1) < 3).sum())
 
 
-def _map(pg):
-    """The Leaflet document inside streamlit-folium's iframe, once markers are drawn."""
+def _map(pg, settled: bool = True):
+    """The Leaflet document inside streamlit-folium's iframe, once markers are drawn and (with
+    ``settled``) the controls have come and the page is idle, as a person waits for it."""
     handle = pg.wait_for_selector(MAP_IFRAME, timeout=60_000)
     frame = handle.content_frame()
     frame.wait_for_selector(".leaflet-container .dash-icon", timeout=60_000)
+    if settled:
+        _settled(pg)
     return frame
+
+
+_IDLE_JS = """() => {
+  const sidebar = document.querySelector('[data-testid=stSidebar]');
+  const running = document.querySelector('[data-testid=stStatusWidgetRunningIcon], ' +
+                                         '[data-testid=stStatusWidgetRunningManIcon]');
+  return !!(sidebar && sidebar.querySelector('[data-testid=stCheckbox]')) && !running;
+}"""
+
+
+def _settled(pg) -> None:
+    """Wait until the controls are on the page and no run is going on (twice, 0.3 s apart:
+    the map's first report starts one more run right after the first one)."""
+    for _ in range(2):
+        pg.wait_for_function(_IDLE_JS, timeout=60_000)
+        pg.wait_for_timeout(300)
+    pg.wait_for_function(_IDLE_JS, timeout=60_000)
 
 
 def _markers(pg, expected=None):
@@ -125,7 +145,7 @@ def test_a_new_session_shows_the_whole_map_first_and_then_the_controls(browser, 
     pg = context.new_page()
     try:
         pg.goto(app_url)
-        frame = _map(pg)
+        frame = _map(pg, settled=False)
         before = frame.evaluate(_MAP_LAYERS_JS)
         tips = _layer_texts(frame, "Tooltip")
         assert any("Sabz Koh → Panjgur" in t for t in tips)  # the measured path
@@ -158,7 +178,7 @@ def test_the_controls_come_even_if_the_map_never_reports_its_drawing(browser, ap
     pg = context.new_page()
     try:
         pg.goto(app_url)
-        _map(pg)
+        _map(pg, settled=False)
         pg.wait_for_timeout(2000)
         assert pg.get_by_text("Loading the controls…").count() == 1
         pg.locator("[data-testid=stSidebar]").get_by_text("Diplomatic step", exact=True) \
@@ -295,18 +315,21 @@ def test_pause_holds_the_window_and_the_window_length_is_choosable(page):
     frame = _map(page)
     _markers(page, expected=_pins(_curated()))
     frame.locator("[data-testid=time-window]").select_option("7")
-    frame.evaluate("() => { window.__dashTime.options.stepMs = 400; }")
+    frame.evaluate("() => { window.__dashTime.options.stepMs = 1500; }")
     frame.locator("[data-testid=time-play]").click()
     frame.wait_for_function("() => window.__dashTime.state().start === '2023-12-16'",
                             timeout=20_000)
-    frame.locator("[data-testid=time-play]").click()  # Pause
+    frame.locator("[data-testid=time-play]").click()  # Pause (a slow machine may be a step on)
     state = frame.evaluate("() => window.__dashTime.state()")
-    page.wait_for_timeout(1200)
+    page.wait_for_timeout(2000)  # longer than a step: nothing moves
     assert frame.evaluate("() => window.__dashTime.state()") == state
     assert state["playing"] is False and state["window"] == 7
+    start = dt.date.fromisoformat(state["start"])
+    assert dt.date(2023, 12, 16) <= start <= dt.date(2023, 12, 17)
+    end = start + dt.timedelta(days=6)
     label = frame.locator("[data-testid=time-label]").inner_text()
-    assert label.startswith("16 Dec – 22 Dec 2023")
-    in_window = _curated(dt.date(2023, 12, 16), dt.date(2023, 12, 22))
+    assert label.startswith(f"{start.day} {start:%b} – {end.day} {end:%b %Y}")
+    in_window = _curated(start, end)
     assert frame.locator(".dash-icon").count() == _pins(in_window)
     _no_exception(page)
 
