@@ -396,6 +396,7 @@ _FINE_STEP_M = 2000.0  # densified vertices ≤ 2 km apart on the geodesic: chor
 _BRANCH = 4  # children per node of the segment hierarchy
 _KAPPA = 5e-17  # 1/m²: chord vs geodesic ranking slack is ≤ κ c² × separation (measured 3.6e-17)
 _FREE_SLACK_M = 0.3  # below this slack the chord-nearest segment is taken without a basin check
+_DUMMY_M = 1e15  # a padding node of the search tables sits this far (m) from every point
 _MAX_CANDIDATES = 64  # segments kept per point and level; more → the exact path
 _FAST_CHUNK = 16_384  # points per vectorised pass (bounds memory)
 _POLAR_LAT = 89.9  # points or vertices nearer a pole than this take the exact path
@@ -420,9 +421,13 @@ def _geodetic(xyz: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     along the ellipsoid normal onto the surface (Bowring; error < 1e-9 m at these heights)."""
     x, y, z = xyz[..., 0], xyz[..., 1], xyz[..., 2]
     p = np.hypot(x, y)
-    th = np.arctan2(z * _WGS84_A, p * _WGS84_B)
-    st, ct = np.sin(th), np.cos(th)
-    lat = np.arctan2(z + _WGS84_EP2 * _WGS84_B * st ** 3, p - _WGS84_E2 * _WGS84_A * ct ** 3)
+    # sin and cos of Bowring's parametric latitude atan2(z a, p b), without the angle
+    st, ct = z * _WGS84_A, p * _WGS84_B
+    r = np.hypot(st, ct)
+    st /= r
+    ct /= r
+    lat = np.arctan2(z + (_WGS84_EP2 * _WGS84_B) * (st * st * st),
+                     p - (_WGS84_E2 * _WGS84_A) * (ct * ct * ct))
     return np.degrees(np.arctan2(y, x)), np.degrees(lat)
 
 
@@ -492,6 +497,30 @@ class _Lines:
         self.top = 0
         while self.top + 1 < len(self.levels) and len(self.levels[self.top + 1]["lo"]) <= 16:
             self.top += 1
+        self.tree, self.leaf_seg = self._padded()
+
+    def _padded(self) -> tuple[list[np.ndarray], np.ndarray]:
+        """The levels below the top as packed tables of shape (8, parents, _BRANCH): the
+        children of node i of one level are block i of the next table (missing children are
+        dummies ``_DUMMY_M`` metres away, never kept), so the search gathers whole blocks and
+        needs no child lists. Also the fine segment of each leaf column (−1: a dummy)."""
+        real = np.arange(len(self.levels[self.top]["lo"]) if self.levels else len(self.seg))
+        tables = []
+        k = np.arange(_BRANCH)
+        for depth in range(self.top, len(self.levels)):
+            lv = self.levels[depth]
+            ok = real >= 0
+            child = np.full((len(real), _BRANCH), -1)
+            child0, nchild = lv["child0"][real[ok]], lv["nchild"][real[ok]]
+            child[ok] = np.where(k < nchild[:, None], child0[:, None] + k, -1)
+            child = child.ravel()
+            src = self.soa if depth + 1 == len(self.levels) else self.levels[depth + 1]["soa"]
+            table = np.zeros((8, len(child)), dtype=src.dtype)
+            table[:, child >= 0] = src[:, child[child >= 0]]
+            table[:3, child < 0] = _DUMMY_M
+            tables.append(table.reshape(8, -1, _BRANCH))
+            real = child
+        return tables, real
 
     def _hierarchy(self) -> list[dict[str, np.ndarray]]:
         """Levels of runs, coarsest first. A node covers segments [lo, hi) of one part."""
@@ -581,49 +610,50 @@ def _shell(c: np.ndarray, lines: _Lines) -> np.ndarray:
     return _KAPPA * c * c * np.minimum(2.0 * c, lines.diam) + 2.0 * lines.sag + 1e-3
 
 
-def _chord_candidates(p: np.ndarray, lines: _Lines) -> tuple[np.ndarray, np.ndarray,
-                                                              np.ndarray, np.ndarray]:
+def _chord_candidates(p: np.ndarray, lines: _Lines) -> tuple[np.ndarray, ...]:
     """Pairs (point row, fine segment) that can hold each point's nearest point, sorted by
-    point: (pt, seg, chord distance, foot parameter). Branch and bound down the hierarchy:
-    a run is dropped when its lower bound (axis distance − tube) exceeds the best upper
-    bound (axis distance + tube) by more than the ranking slack (:func:`_shell`)."""
+    point, then by segment: (pt, seg, chord distance m, foot parameter, and per point the
+    nearest chord distance m). Branch and bound down the hierarchy: a run is dropped when its
+    lower bound (axis distance − tube) exceeds the best upper bound (axis distance + tube)
+    by more than the ranking slack (:func:`_shell`). Below the top level each kept node's
+    children are one block of the next packed table (:meth:`_Lines._padded`)."""
     n = len(p)
-    levels = lines.levels
-    top = lines.top
-    width = len(levels[top]["lo"]) if top < len(levels) else len(lines.seg)
-    pt = np.repeat(np.arange(n), width)
-    ids = np.tile(np.arange(width), n)
     pt3 = np.ascontiguousarray(p.T)
-    pt32 = (pt3 - lines.origin[:, None]).astype(np.float32)
-    for depth in range(top, len(levels) + 1):
-        leaf = depth == len(levels)
-        table = lines.soa if leaf else levels[depth]["soa"]
-        if depth == top:  # every node for every point: broadcast instead of gathering
-            d, t = _pseg((pt3 if leaf else pt32)[:, :, None], table[:, None, :])
-            d, t = d.ravel(), t.ravel()
-            tau = np.broadcast_to(table[7], (n, width)).ravel()
-        else:
-            segs = np.take(table, ids, axis=1)
-            d, t = _pseg(np.take(pt3 if leaf else pt32, pt, axis=1), segs)
-            tau = segs[7]
+    if lines.tree:
+        table = lines.levels[lines.top]["soa"]
+        q = (pt3 - lines.origin[:, None]).astype(np.float32)
+    else:
+        table, q = lines.soa, pt3
+    # every top node for every point: broadcast, shape (nodes, points)
+    d, t = _pseg(q[:, None, :], table[:, :, None])
+    tau = table[7][:, None]
+    best = np.min(d + tau, axis=0).astype(float)
+    limit = best + _shell(best, lines)
+    width = table.shape[1]
+    f = np.flatnonzero(((d - tau) <= limit).T)
+    pt = f // width
+    ids = f - pt * width
+    if not lines.tree:
+        return pt, ids, d.T.ravel()[f], t.T.ravel()[f], best
+    for depth, table in enumerate(lines.tree):
+        leaf = depth == len(lines.tree) - 1
+        segs = np.take(table, ids, axis=1)  # (8, pairs, _BRANCH): the children of each pair
+        d, t = _pseg(np.take(pt3 if leaf else q, pt, axis=1)[:, :, None], segs)
         if leaf:
             lb = ub = d
         else:
-            lv = levels[depth]
-            lb, ub = d - tau, d + tau
-        starts = _group_starts(pt)
-        best = np.minimum.reduceat(ub, starts).astype(float)
+            lb, ub = d - segs[7], d + segs[7]
+        row = ub[:, 0].copy()  # each pair's best child (a column loop: min(axis=1) is slow)
+        for k in range(1, _BRANCH):
+            np.minimum(row, ub[:, k], out=row)
+        best = np.full(n, np.inf, dtype=row.dtype)  # same dtypes: ufunc.at's fast loop
+        np.minimum.at(best, pt, row)
+        best = best.astype(float)
         limit = best + _shell(best, lines)
-        keep = lb <= np.repeat(limit, _group_sizes(starts, len(pt)))
-        pt, ids = pt[keep], ids[keep]
-        if leaf:
-            return pt, ids, d[keep], t[keep]
-        nchild = np.take(lv["nchild"], ids)
-        child0 = np.take(lv["child0"], ids)
-        child = _ranges(child0, child0 + nchild)
-        pt = np.repeat(pt, nchild)
-        ids = child
-    raise AssertionError("unreachable")
+        f = np.flatnonzero(lb <= limit[pt][:, None])
+        r = f // _BRANCH
+        pt, ids = pt[r], ids[r] * _BRANCH + (f - r * _BRANCH)
+    return pt, lines.leaf_seg[ids], d.ravel()[f], t.ravel()[f], best
 
 
 def _one_basin(pt: np.ndarray, seg: np.ndarray, d: np.ndarray, c: np.ndarray,
@@ -678,10 +708,8 @@ def _fast_on_lines(la: np.ndarray, lo: np.ndarray,
     moves the foot to the geodesic nearest point. Other points (``certified`` False) are
     measured by :func:`_exact_on_candidates`."""
     p = _ecef(lo, la)
-    pt, seg, d, t = _chord_candidates(p, lines)  # sorted by point, then by segment
-    starts = _group_starts(pt)  # every point has at least one candidate
-    c = np.minimum.reduceat(d, starts)
-    at_min = np.flatnonzero(d == np.repeat(c, _group_sizes(starts, len(pt))))
+    pt, seg, d, t, c = _chord_candidates(p, lines)  # sorted by point, then by segment
+    at_min = np.flatnonzero(d == c[pt])  # every point has at least one
     first = at_min[_group_starts(pt[at_min])]
     j, t0 = seg[first], t[first]
     certified = (np.abs(la) < _POLAR_LAT) & (not lines.polar) & (c <= _FAR_CHORD_M)
