@@ -261,7 +261,7 @@ def nearest_on_geometry(lats: Any, lons: Any, geom: Any) -> pd.DataFrame:
     a branch-and-bound search finds per point every piece whose chord distance is within
     the chord/geodesic ranking slack of the nearest. Where that slack is under 0.3 m, or the
     competing pieces form one basin, one ``Geod.inv`` from the chord foot and one exact
-    along-track step give the geodesic nearest point (about 4× the cost of one ``Geod.inv``);
+    along-track step give the geodesic nearest point (about 2.5× the cost of one ``Geod.inv``);
     the other points (two basins within the slack, near a pole, beyond ~5,000 km) take the
     exact path, which measures every basin. Point parts are measured to directly.
     """
@@ -416,19 +416,25 @@ def _ecef(lon: np.ndarray, lat: np.ndarray) -> np.ndarray:
                     axis=-1)
 
 
-def _geodetic(xyz: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _geodetic(x: np.ndarray, y: np.ndarray, z: np.ndarray,
+              frame: bool = False) -> tuple[np.ndarray, ...]:
     """ECEF metres (within metres of the surface) → (lon, lat) degrees; the point is moved
-    along the ellipsoid normal onto the surface (Bowring; error < 1e-9 m at these heights)."""
-    x, y, z = xyz[..., 0], xyz[..., 1], xyz[..., 2]
+    along the ellipsoid normal onto the surface (Bowring; error < 1e-9 m at these heights).
+    With ``frame``, also the sin/cos of its longitude and latitude (the local east/north
+    frame), from the same ratios without more trigonometry."""
     p = np.hypot(x, y)
     # sin and cos of Bowring's parametric latitude atan2(z a, p b), without the angle
     st, ct = z * _WGS84_A, p * _WGS84_B
     r = np.hypot(st, ct)
     st /= r
     ct /= r
-    lat = np.arctan2(z + (_WGS84_EP2 * _WGS84_B) * (st * st * st),
-                     p - (_WGS84_E2 * _WGS84_A) * (ct * ct * ct))
-    return np.degrees(np.arctan2(y, x)), np.degrees(lat)
+    num = z + (_WGS84_EP2 * _WGS84_B) * (st * st * st)
+    den = p - (_WGS84_E2 * _WGS84_A) * (ct * ct * ct)
+    lon, lat = np.degrees(np.arctan2(y, x)), np.degrees(np.arctan2(num, den))
+    if not frame:
+        return lon, lat
+    h = np.hypot(num, den)
+    return lon, lat, (y / p, x / p, num / h, den / h)
 
 
 class _Lines:
@@ -488,6 +494,7 @@ class _Lines:
         self.diam = float(2.0 * np.max(np.linalg.norm(self.xyz - centre, axis=1)))
         self.levels = self._hierarchy()
         self.soa = _soa(self.a, self.ab)
+        self.end = np.ascontiguousarray((va + self.ab).T)  # segment end vertices, (3, n)
         # the coarse levels only prune: float32 about the centre, tubes widened to cover
         # its rounding (≤ 2 m at 13,000 km from the centre)
         self.origin = centre
@@ -674,7 +681,8 @@ def _one_basin(pt: np.ndarray, seg: np.ndarray, d: np.ndarray, c: np.ndarray,
     good = (last - first + 1 == count) & (lines.part[first] == lines.part[last])
     # the chord distance falls then rises along d_0, v_1, d_1, v_2, …: d_k the piece's
     # minimum, v_k the vertex it shares with the next piece
-    vend = np.linalg.norm(p[pt] - (lines.a[seg] + lines.ab[seg]), axis=1)
+    q = np.take(p.T, pt, axis=1) - np.take(lines.end, seg, axis=1)
+    vend = np.sqrt(q[0] * q[0] + q[1] * q[1] + q[2] * q[2])
     seq = np.empty(2 * len(d))
     seq[0::2], seq[1::2] = d, vend
     lab = np.repeat(pt, 2)
@@ -687,12 +695,13 @@ def _one_basin(pt: np.ndarray, seg: np.ndarray, d: np.ndarray, c: np.ndarray,
     big = len(seq) + 1
     rise = np.where(same & (diff > 1e-7), idx, big)
     fall = np.where(same & (diff < -1e-7), idx, -1)
-    gs = _group_starts(lab)
-    # a group's diffs sit at positions gs[g] .. gs[g+1]-2; reduceat over gs (the last
-    # diff position of a group belongs to the next group's boundary and is masked by same)
-    first_rise = np.minimum.reduceat(np.append(rise, big), gs)
-    last_fall = np.maximum.reduceat(np.append(fall, -1), gs)
-    good &= last_fall < first_rise
+    # diff i belongs to point lab[i] (a diff across two points is masked by same)
+    first_rise = np.full(len(c), big)
+    last_fall = np.full(len(c), -1)
+    np.minimum.at(first_rise, lab[:-1], rise)
+    np.maximum.at(last_fall, lab[:-1], fall)
+    rows = pt[starts]
+    good &= last_fall[rows] < first_rise[rows]
     ok[pt[starts]] = good
     return ok
 
@@ -726,12 +735,11 @@ def _fast_on_lines(la: np.ndarray, lo: np.ndarray,
     back = (t0 <= 0.0) & (j > first_seg)
     j = np.where(back, j - 1, j)
     t0 = np.where(back, 1.0, t0)
-    lon0, lat0 = _on_segment(lines, j, t0)
+    lon0, lat0, frame = _on_segment(lines, j, t0, frame=True)
     az, _, d0 = GEOD.inv(lon0, lat0, lo, la)  # azimuth at the foot towards P, distance
     d0 = np.asarray(d0, dtype=float)
     az = np.radians(np.asarray(az, dtype=float))
     a0 = np.minimum(d0 / EARTH_RADIUS_M, 1.5)
-    frame = _east_north(lon0, lat0)
     length = np.take(lines.length, j)
     alpha = az - _heading(lines, j, frame)
     step = EARTH_RADIUS_M * np.arctan(np.tan(a0) * np.cos(alpha))  # along-track to the foot
@@ -832,12 +840,11 @@ def _exact_on_candidates(la: np.ndarray, lo: np.ndarray, pt: np.ndarray, seg: np
     low[1:] &= ~linked | (d[1:] <= d[:-1])
     low[:-1] &= ~linked | (d[:-1] <= d[1:])
     pt, seg, t = pt[low], seg[low], t[low]
-    lon0, lat0 = _on_segment(lines, seg, t)
+    lon0, lat0, frame = _on_segment(lines, seg, t, frame=True)
     az, _, d0 = GEOD.inv(lon0, lat0, lo[pt], la[pt])
     d0 = np.asarray(d0, dtype=float)
     a0 = np.minimum(d0 / EARTH_RADIUS_M, 1.5)
-    alpha = np.radians(np.asarray(az, dtype=float)) - _heading(lines, seg,
-                                                               _east_north(lon0, lat0))
+    alpha = np.radians(np.asarray(az, dtype=float)) - _heading(lines, seg, frame)
     length = np.take(lines.length, seg)
     step = EARTH_RADIUS_M * np.arctan(np.tan(a0) * np.cos(alpha))
     moved = np.clip(step, -t * length, (1.0 - t) * length)
@@ -864,12 +871,6 @@ def _exact_on_candidates(la: np.ndarray, lo: np.ndarray, pt: np.ndarray, seg: np
     return dist[best], lon[best], lat[best]
 
 
-def _east_north(lon: np.ndarray, lat: np.ndarray) -> tuple[np.ndarray, ...]:
-    """sin/cos of longitude and latitude at points (the local east/north frame)."""
-    rl, rp = np.radians(lon), np.radians(lat)
-    return np.sin(rl), np.cos(rl), np.sin(rp), np.cos(rp)
-
-
 def _heading(lines: _Lines, j: np.ndarray, frame: tuple[np.ndarray, ...]) -> np.ndarray:
     """Azimuth (radians) of fine segment j at a point of it with the given frame."""
     sl, cl, sp, cp = frame
@@ -889,16 +890,20 @@ def _moved_distance(a0: np.ndarray, moved: np.ndarray, alpha: np.ndarray) -> np.
     return 2.0 * EARTH_RADIUS_M * np.arcsin(np.sqrt(np.clip(hav, 0.0, 1.0)))
 
 
-def _on_segment(lines: _Lines, j: np.ndarray, t: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _on_segment(lines: _Lines, j: np.ndarray, t: np.ndarray,
+                frame: bool = False) -> tuple[np.ndarray, ...]:
     """(lon, lat) of the point at parameter t of fine segment j, on the surface (the chord
-    point moved along the normal; on the geodesic within micrometres); vertices exact."""
-    xyz = lines.a[j] + t[:, None] * lines.ab[j]
-    lon, lat = _geodetic(xyz)
-    at_a, at_b = t <= 0.0, t >= 1.0
-    va, vb = lines.seg[j], lines.seg[j] + 1
-    lon = np.where(at_a, lines.lonlat[va, 0], np.where(at_b, lines.lonlat[vb, 0], lon))
-    lat = np.where(at_a, lines.lonlat[va, 1], np.where(at_b, lines.lonlat[vb, 1], lat))
-    return lon, lat
+    point moved along the normal; on the geodesic within micrometres); vertices exact.
+    With ``frame``, also the sin/cos of its longitude and latitude (see :func:`_geodetic`)."""
+    s = np.take(lines.soa, j, axis=1)
+    out = _geodetic(s[0] + t * s[3], s[1] + t * s[4], s[2] + t * s[5], frame)
+    lon, lat = out[0], out[1]
+    at_end = (t <= 0.0) | (t >= 1.0)
+    if at_end.any():
+        k = np.flatnonzero(at_end)
+        v = np.take(lines.seg, j[k]) + (t[k] >= 1.0)
+        lon[k], lat[k] = lines.lonlat[v, 0], lines.lonlat[v, 1]
+    return out
 
 
 @functools.lru_cache(maxsize=16)

@@ -547,3 +547,19 @@ def test_chord_search_keeps_the_nearest_chord_and_every_competitor(geom):
     got = np.zeros_like(want)
     got[pt, seg] = True
     assert not np.any(want & ~got)
+
+
+def test_foot_frame_is_the_sin_and_cos_of_its_coordinates():
+    """_on_segment's east/north frame comes from ECEF ratios, not from its lon/lat: the same
+    numbers, vertices (t = 0 or 1, given exactly) included."""
+    lines = geodesy.prepared_lines(layers.load_border().geometry)
+    rng = np.random.default_rng(6)
+    j = rng.integers(0, len(lines.seg), 3000)
+    t = np.r_[rng.uniform(0, 1, 2000), np.zeros(500), np.ones(500)]
+    lon, lat, (sl, cl, sp, cp) = geodesy._on_segment(lines, j, t, frame=True)
+    for got, want in ((sl, np.sin(np.radians(lon))), (cl, np.cos(np.radians(lon))),
+                      (sp, np.sin(np.radians(lat))), (cp, np.cos(np.radians(lat)))):
+        assert np.max(np.abs(got - want)) < 1e-12
+    va = lines.seg[j[2000:2500]]
+    assert np.array_equal(lon[2000:2500], lines.lonlat[va, 0])
+    assert np.array_equal(lat[2500:], lines.lonlat[lines.seg[j[2500:]] + 1, 1])
