@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import time
+from collections.abc import Sequence
 
 import numpy as np
 import streamlit as st
@@ -330,34 +331,58 @@ def _body() -> None:
     table = page_events.event_table(content.table_events, types)
     highlight = page_events.selected_event(table, view_events)
     with tool_col:
+        # Only the open tab is drawn (a rerun sends and renders a quarter of the tools); the
+        # closed ones still give the map their layers, from their kept state.
         tabs = st.tabs(list(page_state.TABS), key="tab", on_change="rerun",
                        default=ss["_initial"].get("tab") or page_state.TABS[0])
+        _keep_closed_tools(tabs)
         with tabs[0]:
-            measured = page_tools.measure_panel(ss["_initial"])
+            measured = page_tools.measure_panel(ss["_initial"], draw=tabs[0].open)
         with tabs[1]:
             # many events: the coordinates map_content already took from the cache
             buffers = page_tools.buffer_panel(view_events, page_data.layer("places"),
-                                              ss["_initial"], lonlat=content.lonlat)
+                                              ss["_initial"], lonlat=content.lonlat,
+                                              draw=tabs[1].open)
         with tabs[2]:
-            claims = page_tools.claims_panel()
-        with tabs[3]:
-            page_io.upload_section()
+            claims = page_tools.claims_panel(draw=tabs[2].open)
+        if tabs[3].open:
+            with tabs[3]:
+                page_io.upload_section()
     specs = _map_specs(content, types, buffers + claims, measured + highlight)
-    with tool_col, tabs[3]:
-        static_on = _static_on()
-        # Built only when "Download this map" is clicked: unpickling the static layers'
-        # specs on every rerun cost ~0.1 s.
-        page_io.download_section(view_events, lambda: [
-            page_map.static_spec(k) for k in static_on] + specs, _picture_view(), picture={
-            "start": ss["dates"][0], "end": ss["dates"][1], "discs": ss["layer_discs"],
-            "layers": {k for k in ("basemap", "countries", "provinces", "border", "places")
-                       if ss.get(f"layer_{k}")}})
-        page_io.batches_section()
+    if tabs[3].open:
+        with tool_col, tabs[3]:
+            static_on = _static_on()
+            # Built only when "Download this map" is clicked: unpickling the static layers'
+            # specs on every rerun cost ~0.1 s.
+            page_io.download_section(view_events, lambda: [
+                page_map.static_spec(k) for k in static_on] + specs, _picture_view(),
+                picture={"start": ss["dates"][0], "end": ss["dates"][1],
+                         "discs": ss["layer_discs"],
+                         "layers": {k for k in ("basemap", "countries", "provinces", "border",
+                                                "places") if ss.get(f"layer_{k}")}})
+            page_io.batches_section()
     with map_col:
         _show_map(view_events, events, content, specs, big)
     _below(table, view_events, types)
 
     st.query_params.from_dict(page_state.to_query(_current_state(types), all_types=types))
+
+
+# The value widgets of each tool tab (buttons, the uploader and downloads hold no value).
+_TOOL_KEYS = (("measure_mode", "measure_a", "measure_b", "matrix_sites"),
+              ("buffer_target", "buffer_radii"), ("show_region",), ())
+
+
+def _keep_closed_tools(tabs: Sequence[object]) -> None:
+    """Streamlit forgets a widget's value when a run does not draw it; the closed tabs' values
+    are written back as plain state so they still shape the map and come back when their tab
+    is opened again."""
+    ss = st.session_state
+    for tab, keys in zip(tabs, _TOOL_KEYS, strict=True):
+        if not tab.open:  # type: ignore[attr-defined]
+            for key in keys:
+                if key in ss:
+                    ss[key] = ss[key]
 
 
 def _show_map(view_events: object, events: object, content: page_events.MapContent,

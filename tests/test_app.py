@@ -170,7 +170,16 @@ def test_event_table_shows_border_distance_side_and_dash_for_unknown_counts():
     assert (unknown == 0) or ("—" in cells)
 
 
+def _open_tab(at: AppTest, name: str) -> AppTest:
+    """Open a tool tab as a click on it does (only the open tab's widgets are drawn)."""
+    at.session_state["tab"] = name
+    at.run()
+    assert not at.exception, [e.message for e in at.exception]
+    return at
+
+
 def _buffer(at: AppTest, label_part: str, radii: str) -> pd.DataFrame:
+    _open_tab(at, "Buffers")
     label = next(o for o in at.selectbox(key="buffer_target").options if label_part in o)
     at.selectbox(key="buffer_target").set_value(label)
     at.text_input(key="buffer_radii").set_value(radii).run()
@@ -201,7 +210,7 @@ def test_buffer_counts_follow_the_filters():
 
 
 def test_bad_radii_are_one_message_not_a_traceback():
-    at = _run()
+    at = _open_tab(_run(), "Buffers")
     at.selectbox(key="buffer_target").set_value(at.selectbox(key="buffer_target").options[0])
     at.text_input(key="buffer_radii").set_value("ten").run()
     assert not at.exception
@@ -222,6 +231,11 @@ def test_claims_table_is_full_width_with_verdict_first():
 def test_permalink_restores_the_view():
     at = _run({"a": "saravan", "b": "panjgur", "from": "2024-01-15", "to": "2024-01-17",
                "tab": "Claims", "country": "Iran", "c": "27.0000,62.0000", "z": "8"})
+    assert at.checkbox(key="show_region").value  # the Claims tab is open
+    assert not at.metric  # the Measure tab is closed, its path is still on the map
+    q = at.query_params
+    assert (q["tab"], q["country"], q["c"], q["z"]) == ("Claims", "Iran", "27.0000,62.0000", "8")
+    _open_tab(at, "Measure")
     metric = next(m for m in at.metric if m.label == "Distance")
     core = sites.measure_distance(sites.resolve_site("Saravan"), sites.resolve_site("Panjgur"))
     assert metric.value == f"{core.distance_m / 1000:,.1f} km"
@@ -230,14 +244,41 @@ def test_permalink_restores_the_view():
     kept = _kept(start=dt.date(2024, 1, 15), end=dt.date(2024, 1, 17), countries=("Iran",))
     assert _summary(at).startswith(f"Showing {len(kept)} of")
     assert at.session_state["view"] == ((27.0, 62.0), 8)
-    q = at.query_params
-    assert (q["tab"], q["country"], q["c"], q["z"]) == ("Claims", "Iran", "27.0000,62.0000", "8")
+
+
+def test_closed_tool_tabs_still_draw_their_layers_and_keep_their_values(monkeypatch):
+    """Only the open tool tab is drawn; the measured path, the buffers and the Sabz Koh region
+    stay on the map from the closed tabs, and their values come back when a tab is opened."""
+    from dashboard import page_map
+
+    drawn: list[list[str]] = []
+    show = page_map.show
+
+    def spy(specs, *args, **kwargs):
+        drawn.append([s["name"] for s in specs])
+        return show(specs, *args, **kwargs)
+
+    monkeypatch.setattr(page_map, "show", spy)
+    at = _run({"a": "saravan", "b": "panjgur", "buf": "border", "radii": "45", "tab": "Data"})
+    assert not at.metric and not [s for s in at.selectbox if s.key == "buffer_target"]
+    names = drawn[-1]
+    assert "Measurement" in names and "Buffers" in names, names
+    assert any(n.startswith("Sabz Koh candidate region") for n in names), names
+    _open_tab(at, "Buffers")
+    assert at.text_input(key="buffer_radii").value == "45"
+    at.text_input(key="buffer_radii").set_value("45, 90").run()
+    _open_tab(at, "Measure")  # Buffers closed again: its new radii are kept
+    assert at.selectbox(key="measure_a").value == "Saravan" or "Saravan" in str(
+        at.selectbox(key="measure_a").value)
+    _open_tab(at, "Buffers")
+    assert at.text_input(key="buffer_radii").value == "45, 90"
+    assert at.query_params["radii"] == "45,90"
 
 
 def test_store_events_are_shown_and_a_batch_can_be_removed():
     store = EventStore()
     done = store.upsert(_store_event("TST-1"), origin="cli", label="cli-file.csv")
-    at = _run()
+    at = _run({"tab": "Data"})
     assert _summary(at).startswith(f"Showing {len(CURATED) + 1} of {len(CURATED) + 1} events")
     assert any(md_escape("cli-file.csv") in m.value for m in at.markdown)
     at.button(key=f"rm_batch_{done.batch_id}").click().run()
@@ -267,7 +308,7 @@ def test_untrusted_category_and_names_are_plain_text():
     EventStore().upsert(_store_event("TST-2", category="![x](http://198.51.100.7/t.png)",
                                      location="[update](https://evil.example/login)"),
                         origin="page", label="[update](https://evil.example/login).csv")
-    at = _run()
+    at = _run({"tab": "Data"})
     labels = [c.label for c in at.sidebar.checkbox if c.key and c.key.startswith("type_")]
     hostile = next(lbl for lbl in labels if "198" in lbl)
     assert "![" not in hostile and "](" not in hostile  # every Markdown character escaped
