@@ -170,11 +170,23 @@ def _map_view(big: bool, moved: bool = False) -> tuple[tuple[float, float, float
         return reported
     width_px, height_px = page_data.map_size_px() or (page_events.MAP_WIDTH_PX, MAP_HEIGHT)
     center, zoom = st.session_state["view"] if moved else _picture_view()
-    return mapview.view_bounds(center, zoom, width_px=width_px, height_px=height_px), zoom
+    view = mapview.view_bounds(center, zoom, width_px=width_px, height_px=height_px), zoom
+    if big and moved:  # the map will not report this view (page_map.show quiet): keep it
+        st.session_state["_page_view"] = (view, _value_token())
+    return view
+
+
+def _value_token() -> str:
+    """The map component's last value, as text (to tell whether it reported since)."""
+    return repr(st.session_state.get(page_tools.MAP_KEY))
 
 
 def _reported_view() -> tuple[tuple[float, float, float, float], int] | None:
-    """(bounds, zoom) the map component reported last (with many events), or None."""
+    """(bounds, zoom) the map component reported last (with many events), or None. A view
+    the page moved the map to counts as reported until the map reports anything else."""
+    page_view = st.session_state.get("_page_view")
+    if page_view is not None and page_view[1] == _value_token():
+        return page_view[0]
     value = st.session_state.get(page_tools.MAP_KEY) or {}
     b, zoom = value.get("bounds") or {}, value.get("zoom")
     try:
@@ -362,7 +374,7 @@ def _body() -> None:
                                                 "places") if ss.get(f"layer_{k}")}})
             page_io.batches_section()
     with map_col:
-        _show_map(view_events, events, content, specs, big)
+        _show_map(view_events, events, content, specs, big, quiet=moved)
     _below(table, view_events, types)
 
     st.query_params.from_dict(page_state.to_query(_current_state(types), all_types=types))
@@ -386,8 +398,9 @@ def _keep_closed_tools(tabs: Sequence[object]) -> None:
 
 
 def _show_map(view_events: object, events: object, content: page_events.MapContent,
-              specs: list[dict], big: bool) -> None:
-    """The "Showing …" line, the content note and the map, in the current container."""
+              specs: list[dict], big: bool, quiet: bool = False) -> None:
+    """The "Showing …" line, the content note and the map, in the current container.
+    ``quiet``: this run moved the map and drew the content of its new view (many events)."""
     ss = st.session_state
     st.caption(page_events.summary_line(view_events, events, ss["dates"]))
     if content.note:
@@ -397,7 +410,7 @@ def _show_map(view_events: object, events: object, content: page_events.MapConte
     # is first drawn, so they must be on from the start (see page_map.show). With many
     # events the map also reports its view, so hexagons follow pans and zooms.
     page_map.show(specs, _static_on(), key=page_tools.MAP_KEY, center=center, zoom=zoom,
-                  height=MAP_HEIGHT, on_change=_on_map_value, track_view=big)
+                  height=MAP_HEIGHT, on_change=_on_map_value, track_view=big, quiet=quiet)
 
 
 def _below(table: object, view_events: object, types: list[str]) -> None:

@@ -293,7 +293,9 @@ class StaticRegistry(MacroElement):
 
 
 class StaticVisibility(MacroElement):
-    """Shows exactly the registered static layers in ``keys`` (a one-line update)."""
+    """Shows exactly the registered static layers in ``keys`` (a one-line update). ``quiet``
+    ([lat, lon, zoom]): a view the page moves the map to and has already drawn the content
+    for, so the map does not report it back (static/dash/view.js)."""
 
     _template = Template(
         """
@@ -309,14 +311,16 @@ class StaticVisibility(MacroElement):
             if (!on && map.hasLayer(layer)) { map.removeLayer(layer); }
           });
         })({{ this.map_name() }}, {{ this.keys|tojson }});
+        window.__dashQuietView = {{ this.quiet|tojson }};
         {% endmacro %}
         """
     )
 
-    def __init__(self, keys: Sequence[str]) -> None:
+    def __init__(self, keys: Sequence[str], quiet: Sequence[float] | None = None) -> None:
         super().__init__()
         self._name = "StaticVisibility"
         self.keys = list(keys)
+        self.quiet = [float(v) for v in quiet] if quiet is not None else None
 
     def map_name(self) -> str:
         """JS name of the map this element ends up on (its nearest folium.Map ancestor)."""

@@ -141,15 +141,19 @@ def _control_js(names: Sequence[tuple[int, str]]) -> str:
 
 def show(specs: Sequence[page_layers.LayerSpec], static_on: Sequence[str], *, key: str,
          center: tuple[float, float], zoom: int, height: int,
-         on_change: Callable[[], None], track_view: bool = False) -> Any:
+         on_change: Callable[[], None], track_view: bool = False,
+         quiet: bool = False) -> Any:
     """Draw the map: the cached base map, ``static_on`` static layers visible, and ``specs``
     (dynamic layer specs, bottom first). Returns the map's value: its last click and, with
     ``track_view``, its bounds and zoom (each pan or zoom then reruns the caller). The two
     kinds are separate components (streamlit-folium fixes what it returns when it mounts),
-    so switching ``track_view`` redraws the map once."""
+    so switching ``track_view`` redraws the map once. ``quiet``: the page moves the map to
+    ``center``/``zoom`` and has drawn its content already, so the map does not report that
+    view back (one rerun less)."""
     base = _base_parts()
     visibility = {"name": "Static layers", "control": False,
-                  "layers": [{"visible": list(static_on)}]}
+                  "layers": [{"visible": list(static_on),
+                              "quiet": [*center, zoom] if quiet and track_view else None}]}
     groups = [visibility, *specs]
     feature_group = "".join(_group_js(_dump(s), i) for i, s in enumerate(groups))
     control = _control_js([(i, s["name"]) for i, s in enumerate(groups)

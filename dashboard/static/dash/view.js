@@ -95,9 +95,36 @@
     S.setComponentValue(value);
   }
 
+  // With many events the map reports its view, and each report reruns the page. When the
+  // page itself moved the map (a selected table row) it has drawn that view's content
+  // already and says so (window.__dashQuietView = [lat, lon, zoom], set by the update):
+  // reports of that view are dropped (Leaflet pans by whole pixels, so within 2 px, and a
+  // pan may report more than once). Clicks and any other view are reported, and end it.
+  function quietReports(map) {
+    var S = window.Streamlit;
+    if (!S || !S.setComponentValue || S.__dashQuiet) { return; }
+    var send = S.setComponentValue, last = null;
+    S.__dashQuiet = true;
+    S.setComponentValue = function (value) {
+      var q = window.__dashQuietView;
+      if (q && value && value.zoom !== undefined && !value.drawn && last &&
+          JSON.stringify(value.last_clicked) === JSON.stringify(last.last_clicked)) {
+        var z = map.getZoom();
+        if (z === q[2] && map.project(map.getCenter(), z)
+            .distanceTo(map.project(L.latLng(q[0], q[1]), z)) <= 2) {
+          return undefined;
+        }
+      }
+      window.__dashQuietView = null;
+      last = value;
+      return send.apply(this, arguments);
+    };
+  }
+
   L.Map.addInitHook(function () {
     var map = this;
     map.whenReady(function () {
+      quietReports(map);
       setTimeout(signalDrawn, 0);  // after the feature groups of this render are added
       zoomClass(map);
       [200, 800, 2000].forEach(function (ms) { setTimeout(function () { replaceLabels(map); }, ms); });
