@@ -248,7 +248,10 @@ def apply_selection(view_events: gpd.GeoDataFrame) -> bool:
     geom = _event_geometry(view_events, event_id)
     if geom is None:
         return False
-    ss["view"] = ((geom.y, geom.x), max(ss["view"][1], 8))
+    view = ((geom.y, geom.x), max(ss["view"][1], 8))
+    if view == ss["view"]:  # the map was given this view last and would not move back to it
+        view = ((geom.y + 1e-9, geom.x), view[1])  # (it may have been panned since)
+    ss["view"] = view
     return True
 
 

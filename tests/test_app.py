@@ -448,3 +448,29 @@ def test_snapped_bounds_hold_the_view_on_whole_tiles():
         assert snap_bounds((w + shift, s, w + dw + shift, s + dh), zoom)[0::2] == box[0::2]
 
     check()
+
+
+def test_selecting_a_row_again_moves_the_map_back_to_it(monkeypatch):
+    """A row selected, the map panned away, the row unselected and selected again: the view
+    given to the map must differ from the last one (else streamlit-folium does not move the
+    map back), and by no more than a millimetre."""
+    from types import SimpleNamespace
+
+    from dashboard import page_events
+
+    ss: dict = {"view": ((29.0, 64.0), 6), "_table_ids": list(CURATED["event_id_cnty"])}
+    monkeypatch.setattr(page_events, "st", SimpleNamespace(session_state=ss))
+    pick = lambda rows: ss.__setitem__(  # noqa: E731
+        "event_table", SimpleNamespace(selection=SimpleNamespace(rows=rows)))
+    pick([0])
+    assert page_events.apply_selection(CURATED)
+    first = ss["view"]
+    event = CURATED.geometry.iloc[0]
+    assert first == ((event.y, event.x), 8)
+    pick([])
+    assert not page_events.apply_selection(CURATED)
+    pick([0])
+    assert page_events.apply_selection(CURATED)
+    again = ss["view"]
+    assert again != first and again[1] == 8
+    assert abs(again[0][0] - event.y) < 1e-8 and again[0][1] == event.x
