@@ -9,7 +9,9 @@ static layers again each time. Here
   component is never re-mounted because this script never changes);
 - switching a static layer on or off sends a one-line visibility list, not the layer;
 - each dynamic group (events, results, legend, measurement, selection) is rendered to
-  JavaScript once per content and cached, so an unchanged group costs a dictionary lookup.
+  JavaScript once per content and cached, so an unchanged group costs a dictionary lookup;
+- the browser builds only the groups whose content changed since its last update and keeps
+  the others on the map as they are (window.__dashSlot in static/dash/view.js).
 
 The DOM is the same as st_folium's (iframe ``streamlit_folium.st_folium``, Leaflet inside).
 """
@@ -22,6 +24,7 @@ import os
 import tempfile
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from textwrap import dedent
 from typing import Any
 
 import folium
@@ -124,10 +127,21 @@ def _dump(spec: page_layers.LayerSpec) -> str:
 
 @st.cache_data(show_spinner=False, max_entries=256)
 def _group_js(spec_json: str, idx: int) -> str:
-    """JavaScript of one dynamic feature group (cached by its content and position)."""
+    """JavaScript of one dynamic feature group at position ``idx`` (cached by its content and
+    position). The browser builds it only when the group drawn at that position had other
+    content (window.__dashSlot, static/dash/view.js); an unchanged group is kept."""
     spec = json.loads(spec_json)
-    return sf._get_feature_group_string(page_layers.to_group(spec), map=folium.Map(tiles=None),
-                                        idx=idx)
+    m = folium.Map(tiles=None)
+    fg = page_layers.to_group(spec)
+    fg._id = f"feature_group_{idx}"  # the name the layer control refers to
+    fg.add_to(m)
+    fg.render()
+    body = dedent(sf.generate_leaflet_string(fg, base_id=fg._id)).replace(
+        sf.get_full_id(m), _MAP_VAR)
+    name = f"feature_group_{fg._id}"
+    key = hashlib.sha256(body.encode()).hexdigest()[:20]
+    return (f"var {name} = window.__dashSlot({idx}, {json.dumps(key)}, function () {{\n"
+            f"{body}\nreturn {name};\n}});\n")
 
 
 def _control_js(names: Sequence[tuple[int, str]]) -> str:
@@ -156,6 +170,7 @@ def show(specs: Sequence[page_layers.LayerSpec], static_on: Sequence[str], *, ke
                               "quiet": [*center, zoom] if quiet and track_view else None}]}
     groups = [visibility, *specs]
     feature_group = "".join(_group_js(_dump(s), i) for i, s in enumerate(groups))
+    feature_group += f"window.__dashSlotsEnd({len(groups)});\n"
     control = _control_js([(i, s["name"]) for i, s in enumerate(groups)
                            if s.get("control", True)])
     returned = ["last_clicked", "bounds", "zoom"] if track_view else ["last_clicked"]

@@ -57,6 +57,7 @@ Map: click a marker → popup                         test_clicking_a_marker_ope
 Events table: row select                            e2e::test_selecting_a_table_row_…,
                                                     test_sorted_table_row_select_highlights_that_row
 Events table: column sort (header click)            test_sorted_table_row_select_highlights_that_row
+(any update: unchanged map layers are kept)         test_an_update_rebuilds_only_what_changed_…
 ==================================================  ==============================================
 """
 
@@ -664,19 +665,26 @@ def test_distance_matrix(page, app):
 # ---------------------------------------------------------------------------------------------
 # Buffers and Claims tabs
 
+def _border_buffer(pg, radii_km: str) -> None:
+    """Buffers tab: a buffer of ``radii_km`` around the Iran–Pakistan border, drawn and in the
+    permalink."""
+    _tab(pg, "Buffers")
+    target = pg.locator("[data-testid=stSelectbox]", has_text="Buffer around")
+    if "Iran–Pakistan border" not in target.inner_text():
+        _pick(pg, target, "Iran–Pak", "Iran–Pakistan border")
+    radii = pg.locator("[data-testid=stTextInput]", has_text="Radii in km").locator("input")
+    radii.fill(radii_km)
+    radii.press("Enter")
+    _wait_tooltip(pg, f"Iran–Pakistan border: within {radii_km} km")
+    _wait_query(pg, lambda q: q.get("buf") == "border" and q.get("radii") == radii_km, "buf")
+
+
 def test_border_buffer_counts_only_shown_events(page, app):
     from dashboard import analysis, layers
 
     start, end = dt.date(2024, 1, 10), dt.date(2024, 1, 20)
     _open(page, app, f"from={start}&to={end}")
-    _tab(page, "Buffers")
-    target = page.locator("[data-testid=stSelectbox]", has_text="Buffer around")
-    _pick(page, target, "Iran–Pak", "Iran–Pakistan border")
-    radii = page.locator("[data-testid=stTextInput]", has_text="Radii in km").locator("input")
-    radii.fill("45")
-    radii.press("Enter")
-    _wait_tooltip(page, "Iran–Pakistan border: within 45 km")
-    _wait_query(page, lambda q: q.get("buf") == "border" and q.get("radii") == "45", "buf")
+    _border_buffer(page, "45")
     rings = analysis.buffer_target("border", [45.0])
     shown = _curated(start=start, end=end)
     inside = analysis.points_within(rings, shown, layers.load_places())
@@ -702,6 +710,43 @@ def test_border_buffer_counts_only_shown_events(page, app):
         .some(t => names.every(n => t.innerText.includes(n)))""", arg=ev_names)
     text = _grid_text(page, panel)
     assert "2023-12-15" not in text and "2024-01-27" not in text  # outside the dates
+    _healthy(page, app)
+
+
+_DRAW_ORDER_JS = """(m) => { const out = [];  // shapes in the canvas renderer's drawing order
+    m.eachLayer(r => { if (!(r instanceof L.Canvas)) return;
+      for (let d = r._drawFirst; d; d = d.next) { const o = d.layer.options;
+        out.push([o.color, o.fillColor, o.weight, o.opacity, o.fillOpacity, o.dashArray]
+                 .join('|')); } });
+    return out; }"""
+
+
+def test_an_update_rebuilds_only_what_changed_and_keeps_the_drawing_order(page, app):
+    """The map keeps the layers an update leaves unchanged (static/dash/view.js, slots): a
+    buffer drawn after the events lies under them exactly as on a freshly drawn map, and a
+    table row adds its highlight without rebuilding the event markers."""
+    _open(page, app)
+    _border_buffer(page, "45")
+    _border_buffer(page, "90")  # the buffer's group changes in place, the events' stay
+    updated = map_eval(map_frame(page), _DRAW_ORDER_JS)
+    assert len(set(updated)) > 3, updated
+    fresh = page.context.new_page()
+    fresh.goto(page.url, timeout=FIRST_RENDER_MS)  # the permalink: the same map, drawn anew
+    _wait_tooltip(fresh, "Iran–Pakistan border: within 90 km")
+    assert map_eval(map_frame(fresh), _DRAW_ORDER_JS) == updated
+    fresh.close()
+
+    frame = map_frame(page)
+    icons = frame.evaluate("""() => { const icons = [...document.querySelectorAll('.dash-icon')];
+        icons.forEach(e => e.setAttribute('data-kept', '1')); return icons.length; }""")
+    grid = page.locator(".st-key-event_table").first
+    grid.scroll_into_view_if_needed()
+    box = grid.bounding_box()
+    page.mouse.click(box["x"] + 15, box["y"] + 35 + 18)  # the first row's selection cell
+    frame.wait_for_function("""() => [...document.querySelectorAll('.dash-label')]
+        .some(e => e.textContent.includes('·'))""")
+    assert frame.evaluate("""() => [...document.querySelectorAll('.dash-icon[data-kept]')]
+        .filter(e => e.isConnected).length""") == icons
     _healthy(page, app)
 
 

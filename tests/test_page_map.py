@@ -1,0 +1,41 @@
+"""The map's update script (dashboard/page_map.py): each dynamic group is built in the browser
+only when its content at its position changed (static/dash/view.js keeps the others)."""
+
+from __future__ import annotations
+
+import re
+
+from dashboard import page_layers, page_map
+
+
+def _js(spec: dict, idx: int) -> str:
+    return page_map._group_js(page_map._dump(spec), idx)
+
+
+def _key(js: str) -> tuple[int, str]:
+    m = re.match(r'var feature_group_feature_group_(\d+) = window\.__dashSlot\((\d+), "(\w+)", '
+                 r"function \(\) \{\n", js)
+    assert m and m.group(1) == m.group(2), js[:200]
+    return int(m.group(2)), m.group(3)
+
+
+def test_a_group_is_wrapped_in_its_slot_with_a_key_of_its_content_and_position():
+    a = page_layers.highlight_group(26.0, 62.0, "Saravan · 2024-01-18", focus="E1")
+    b = page_layers.highlight_group(27.0, 63.0, "Panjgur · 2024-01-18", focus="E2")
+    pos, key = _key(_js(a, 5))
+    assert pos == 5
+    assert _key(_js(a, 5)) == (5, key)  # the same content at the same place: kept
+    assert _key(_js(b, 5))[1] != key  # other content: built
+    assert _key(_js(a, 6))[1] != key  # another position (its script names differ): built
+    js = _js(a, 5)
+    assert js.rstrip().endswith("return feature_group_feature_group_5;\n});")
+    assert "map_div" in js and "Saravan" in js
+    # streamlit-folium removes every layer listed in window.feature_group on an update, so
+    # the groups the slots keep must never be listed there
+    assert "window.feature_group" not in js
+
+
+def test_a_label_from_data_stays_escaped_in_the_group_script():
+    js = _js(page_layers.highlight_group(26.0, 62.0, "<img src=x onerror=alert(1)> · 2024",
+                                         focus="E1"), 3)
+    assert "<img src=x" not in js
