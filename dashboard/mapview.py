@@ -196,7 +196,8 @@ class _LayerCss(MacroElement):
         .dash-z5 .dash-min7, .dash-z6 .dash-min7,
         .dash-z1 .dash-min8, .dash-z2 .dash-min8, .dash-z3 .dash-min8, .dash-z4 .dash-min8,
         .dash-z5 .dash-min8, .dash-z6 .dash-min8, .dash-z7 .dash-min8 { display: none; }
-        .dash-label-big { font-size: 13px; color: #5a3d5c; letter-spacing: .02em; }
+        .dash-label-big { font-size: 13px; color: #5a3d5c; letter-spacing: .02em;
+          text-align: center; }
         .dash-legend { background: rgba(255,255,255,.92); padding: 4px 8px; border-radius: 6px;
           box-shadow: 0 1px 4px rgba(0,0,0,.3); line-height: 17px; font-size: 11px;
           max-width: 210px; }
@@ -336,7 +337,8 @@ class GeoJsonLayer(MacroElement):
     """A Leaflet GeoJSON layer with pre-escaped ``tip``/``pop``/``label`` properties.
 
     ``focus`` (an id) makes the browser scroll the map into view when the layer first
-    appears; ``label_side`` "left" puts a permanent label left of its point. ``timed`` marks a
+    appears; ``label_side`` "left" puts a permanent label left of its point, "center" centres
+    it on the point. ``timed`` marks a
     layer whose features carry ``day`` ("YYYY-MM-DD") for the time control;
     ``dx``/``dy`` properties shift a point's icon by that many pixels (events at one place
     are spread so none hides another). ``point`` selects how points are drawn: ``"icon"``
@@ -374,9 +376,10 @@ class GeoJsonLayer(MacroElement):
             var p = f.properties || {};
             if (p.tip) { layer.bindTooltip(p.tip, {sticky: {{ this.sticky|tojson }}}); }
             if (p.label) {
-              var left = p.label_side === "left";
-              layer.bindTooltip(p.label, {permanent: true, direction: left ? "left" : "right",
-                                offset: [left ? -6 : 6, 0],
+              var side = p.label_side === "left" || p.label_side === "center" ?
+                p.label_side : "right";
+              layer.bindTooltip(p.label, {permanent: true, direction: side,
+                                offset: [side === "left" ? -6 : side === "right" ? 6 : 0, 0],
                                 className: "dash-label " + (p.label_class || "")});
             }
             if (p.pop) { layer.bindPopup(p.pop, {maxWidth: 340}); }

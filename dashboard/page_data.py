@@ -50,7 +50,10 @@ def static_spec(name: str, discs: bool = True) -> page_layers.LayerSpec:
     if name == "countries":
         return page_layers.countries_group(layer("countries"))
     if name == "provinces":
-        return page_layers.provinces_group(layer("provinces"))
+        from dashboard import page_events
+
+        return page_layers.provinces_group(layer("provinces"),
+                                           label_zoom=page_events.border_view()[1])
     if name == "border":
         return page_layers.border_group(*border())
     if name == "places":

@@ -138,9 +138,97 @@ def tiles_group(choice: str) -> LayerSpec | None:
     return fg
 
 
-def _labels(points: np.ndarray, texts: Sequence[str], label_class: str = "") -> dict:
-    props = [{"label": esc(t), "label_class": label_class} for t in texts]
+def _labels(points: np.ndarray, texts: Sequence[str], label_class: str = "",
+            side: str = "right") -> dict:
+    """Permanent labels at ``points``; a line break in a text starts a new line. ``side``:
+    where the label sits from its point ("right", "left" or "center")."""
+    props = [{"label": "<br>".join(esc(line) for line in str(t).split("\n")),
+              "label_class": label_class, "label_side": side} for t in texts]
     return features(points, props)
+
+
+#: Web Mercator half-width in metres (EPSG:3857), for map pixels at a zoom level.
+_MERC_R = 20037508.342789244
+_BIG_LABEL_PX, _BIG_LABEL_LINE_PX = 13.0, 18.2  # .dash-label-big: 13 px font, 1.4 lines
+
+
+def _text_px(line: str, font_px: float = _BIG_LABEL_PX) -> float:
+    """Width in pixels of one line of a bold label in Debian's browser font (DejaVu Sans
+    Bold, measured with matplotlib; the .dash-label-big letter spacing included)."""
+    from matplotlib.font_manager import FontProperties
+    from matplotlib.textpath import TextPath
+
+    prop = FontProperties(family="DejaVu Sans", weight="bold", size=font_px)
+    return float(TextPath((0, 0), line, prop=prop).get_extents().width) + 0.02 * font_px * len(line)
+
+
+def _wrapped(text: str) -> list[str]:
+    """``text`` as it is, then wrapped to ever shorter lines (at spaces)."""
+    out = [text]
+    words = text.replace("\n", " ").split()
+    for width in (24, 16, 11, 7):
+        lines: list[str] = []
+        for w in words:
+            if lines and len(lines[-1]) + 1 + len(w) <= width:
+                lines[-1] += " " + w
+            else:
+                lines.append(w)
+        if "\n".join(lines) not in out:
+            out.append("\n".join(lines))
+    return out
+
+
+def fit_area_labels(geoms: Sequence[Any], texts: Sequence[str], zoom: int,
+                    margin_px: float = 5.0) -> tuple[list[Any], list[str]]:
+    """Points (lon/lat) and texts for labels drawn centred on their point that lie wholly
+    inside their area, ``margin_px`` off its outline, on a Web-Mercator map at ``zoom`` (the
+    page's default view): the most central such place, with the text wrapped onto more lines
+    when one line does not fit. An area too small for any wrapping keeps its
+    point-on-surface and the text as given."""
+    from pyproj import Transformer
+
+    to_merc = Transformer.from_crs("EPSG:4326", "EPSG:3857", always_xy=True)
+    scale = 256 * 2 ** zoom / (2 * _MERC_R)
+
+    def to_px(x: Any, y: Any) -> tuple[Any, Any]:
+        mx, my = to_merc.transform(x, y)
+        return (np.asarray(mx) + _MERC_R) * scale, (_MERC_R - np.asarray(my)) * scale
+
+    def to_lonlat(px: float, py: float) -> tuple[float, float]:
+        lon, lat = to_merc.transform(px / scale - _MERC_R, _MERC_R - py / scale,
+                                     direction="INVERSE")
+        return float(lon), float(lat)
+
+    points, out_texts = [], []
+    for geom, text in zip(geoms, texts, strict=True):
+        area = shapely.transform(geom, lambda xy: np.column_stack(to_px(xy[:, 0], xy[:, 1])))
+        area = shapely.simplify(area, 0.5)  # half a pixel: the same outline, fewer vertices
+        shapely.prepare(area)
+        edge = area.boundary
+        best = None
+        for option in _wrapped(str(text)):
+            lines = option.split("\n")
+            w = max(_text_px(line) for line in lines) + 2 * margin_px
+            h = _BIG_LABEL_LINE_PX * len(lines) + 2 * margin_px
+            x0, y0, x1, y1 = area.bounds
+            xs = np.arange(x0 + w / 2, x1 - w / 2, 4.0)
+            ys = np.arange(y0 + h / 2, y1 - h / 2, 4.0)
+            if not len(xs) or not len(ys):
+                continue
+            cx, cy = (a.ravel() for a in np.meshgrid(xs, ys))
+            boxes = shapely.box(cx - w / 2, cy - h / 2, cx + w / 2, cy + h / 2)
+            inside = shapely.contains_properly(area, boxes)
+            if inside.any():
+                room = shapely.distance(boxes[inside], edge)
+                i = int(np.argmax(room))
+                best = (to_lonlat(cx[inside][i], cy[inside][i]), option)
+                break
+        if best is None:
+            p = shapely.point_on_surface(geom)
+            best = ((p.x, p.y), str(text))
+        points.append(shapely.Point(*best[0]))
+        out_texts.append(best[1])
+    return points, out_texts
 
 
 def countries_group(countries: gpd.GeoDataFrame) -> LayerSpec:
@@ -159,8 +247,11 @@ def countries_group(countries: gpd.GeoDataFrame) -> LayerSpec:
 
 
 def provinces_group(provinces: gpd.GeoDataFrame,
-                    emphasise: Sequence[str] = EMPHASISED_PROVINCES) -> LayerSpec:
-    """Province outlines; the two Baloch provinces filled and labelled."""
+                    emphasise: Sequence[str] = EMPHASISED_PROVINCES,
+                    label_zoom: int | None = None) -> LayerSpec:
+    """Province outlines; the two Baloch provinces filled and labelled. With ``label_zoom``
+    (the page's default zoom) each label is placed and wrapped to lie inside its province,
+    off the border line, at that zoom (:func:`fit_area_labels`)."""
     fg = _spec("Provinces (Balochistan, Sistan-Baluchestan)")
     geoms = display_geometry(provinces.geometry, 0.01)
     hot = provinces["iso_3166_2"].isin(list(emphasise)).to_numpy()
@@ -173,8 +264,12 @@ def provinces_group(provinces: gpd.GeoDataFrame,
     })
     names = [f"{n} ({c})" for n, c in zip(provinces["name"][hot], provinces["country_iso_a3"][hot],
                                           strict=True)]
-    _layer(fg, _labels(shapely.point_on_surface(geoms[hot]), names, "dash-label-big"),
-                 style={"radius": 0, "opacity": 0, "fillOpacity": 0}, interactive=False)
+    if label_zoom is None:
+        labels = _labels(shapely.point_on_surface(geoms[hot]), names, "dash-label-big")
+    else:
+        points, names = fit_area_labels(list(provinces.geometry[hot]), names, label_zoom)
+        labels = _labels(np.array(points, dtype=object), names, "dash-label-big", "center")
+    _layer(fg, labels, style={"radius": 0, "opacity": 0, "fillOpacity": 0}, interactive=False)
     return fg
 
 

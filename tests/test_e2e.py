@@ -13,6 +13,7 @@ Controls operated here (control → test):
 - upload + Remove batch → test_upload_with_xss_payload_…,
   test_upload_goes_to_the_store_survives_reload_…, test_markdown_in_uploaded_values_…
 - co-located events → test_events_at_one_place_are_drawn_side_by_side
+- labels at the default view → test_labels_neither_overlap_nor_sit_on_the_border_…
 - Download map as PNG → test_download_map_as_png_is_a_real_picture
 - table row select → test_selecting_a_table_row_highlights_the_event_and_scrolls_…
 Every other control (layer checkboxes, Background, More filters, Day ▶, Fit buttons, Buffers,
@@ -127,6 +128,53 @@ def test_map_shows_the_border_and_the_curated_events_without_leaving_localhost(p
     page.wait_for_timeout(1500)
     hosts = {urlparse(u).hostname for u in page.requests if u.startswith("http")}
     assert hosts <= {"127.0.0.1", "localhost"}, hosts
+
+
+_LABEL_CLASH_JS = """(m) => {
+  // Text boxes of the labels a person sees (tight around the glyphs), in map pixels.
+  const c = m.getContainer().getBoundingClientRect();
+  const boxes = [...document.querySelectorAll('.leaflet-tooltip.dash-label')].filter(e => {
+      const s = getComputedStyle(e);
+      return s.display !== 'none' && s.visibility !== 'hidden' && e.textContent.trim(); })
+    .map(e => { const r = document.createRange(); r.selectNodeContents(e);
+      const b = r.getBoundingClientRect();
+      return {t: e.textContent.trim(), x0: b.left - c.left, y0: b.top - c.top,
+              x1: b.right - c.left, y1: b.bottom - c.top}; })
+    .filter(b => b.x1 > 0 && b.y1 > 0 && b.x0 < c.width && b.y0 < c.height);
+  // The border line as pixel segments.
+  const segs = [];
+  (function walk(l) {
+    if (l.eachLayer) { l.eachLayer(walk); return; }
+    if (!l.getLatLngs) return;
+    const lls = l.getLatLngs(), lines = L.LineUtil.isFlat(lls) ? [lls] : lls;
+    lines.forEach(line => line.map(ll => m.latLngToContainerPoint(ll)).forEach((p, i, a) => {
+      if (i) segs.push([a[i - 1], p]); }));
+  })(window.__dashStatic.border);
+  // Does segment p-q cross box b (Liang–Barsky)?
+  const hits = (p, q, b) => { let t0 = 0, t1 = 1; const dx = q.x - p.x, dy = q.y - p.y;
+    for (const [pp, qq] of [[-dx, p.x - b.x0], [dx, b.x1 - p.x], [-dy, p.y - b.y0],
+                            [dy, b.y1 - p.y]]) {
+      if (pp === 0) { if (qq < 0) return false; continue; }
+      const r = qq / pp;
+      if (pp < 0) { if (r > t1) return false; if (r > t0) t0 = r; }
+      else { if (r < t0) return false; if (r < t1) t1 = r; } }
+    return true; };
+  const overlaps = [], onBorder = [];
+  boxes.forEach((a, i) => boxes.slice(i + 1).forEach(b => {
+    if (a.x0 < b.x1 && b.x0 < a.x1 && a.y0 < b.y1 && b.y0 < a.y1) overlaps.push([a.t, b.t]); }));
+  boxes.forEach(b => { if (segs.some(([p, q]) => hits(p, q, b))) onBorder.push(b.t); });
+  return {labels: boxes.map(b => b.t), segments: segs.length, overlaps, onBorder};
+}"""
+
+
+def test_labels_neither_overlap_nor_sit_on_the_border_at_the_default_view(page):
+    frame = _map(page)
+    page.wait_for_timeout(2500)  # labels are placed again once the styles apply (view.js)
+    clash = frame.evaluate(f"""() => {{ for (const v of Object.values(window))
+        if (v instanceof L.Map) return ({_LABEL_CLASH_JS})(v); }}""")
+    assert clash["segments"] > 50 and len(clash["labels"]) >= 8, clash
+    assert clash["overlaps"] == [], clash
+    assert clash["onBorder"] == [], clash
 
 
 _MAP_LAYERS_JS = """() => {

@@ -231,3 +231,60 @@ def test_measured_path_has_its_own_style_and_legend_entry():
     legend = pl.event_legend(["strike"], measured=True)["layers"][0]["legend"]
     assert "Measured path" in legend
     assert "Measured path" not in pl.event_legend(["strike"])["layers"][0]["legend"]
+
+
+def _px_box(point, text, zoom, margin=0.0):
+    """The pixel box of a label centred on ``point`` at ``zoom`` (the page's geometry)."""
+    from pyproj import Transformer
+
+    t = Transformer.from_crs("EPSG:4326", "EPSG:3857", always_xy=True)
+    scale = 256 * 2 ** zoom / (2 * pl._MERC_R)
+    mx, my = t.transform(point.x, point.y)
+    cx, cy = (mx + pl._MERC_R) * scale, (pl._MERC_R - my) * scale
+    lines = text.split("\n")
+    w = max(pl._text_px(line) for line in lines) + 2 * margin
+    h = pl._BIG_LABEL_LINE_PX * len(lines) + 2 * margin
+    box = shapely.box(cx - w / 2, cy - h / 2, cx + w / 2, cy + h / 2)
+
+    def to_lonlat(xy):
+        lon, lat = t.transform(xy[:, 0] / scale - pl._MERC_R, pl._MERC_R - xy[:, 1] / scale,
+                               direction="INVERSE")
+        return np.column_stack([lon, lat])
+
+    return shapely.transform(box, to_lonlat)
+
+
+def test_province_labels_fit_inside_their_province_and_off_the_border_at_the_default_zoom():
+    from dashboard import layers, page_events
+
+    zoom = page_events.border_view()[1]
+    provinces = layers.load_provinces()
+    hot = provinces[provinces["iso_3166_2"].isin(pl.EMPHASISED_PROVINCES)]
+    names = [f"{n} ({c})" for n, c in zip(hot["name"], hot["country_iso_a3"], strict=True)]
+    points, texts = pl.fit_area_labels(list(hot.geometry), names, zoom)
+    border = layers.load_border().geometry
+    for geom, point, text, name in zip(hot.geometry, points, texts, names, strict=True):
+        assert text.replace("\n", " ") == name  # wrapped, never cut
+        box = _px_box(point, text, zoom)
+        assert geom.contains(box), name
+        assert not box.intersects(border), name
+    assert "\n" in texts[list(hot["iso_3166_2"]).index("IR-13")]  # too wide for one line
+    spec = pl.provinces_group(provinces, label_zoom=zoom)
+    labels = [f["properties"] for lyr in spec["layers"] for f in lyr["data"]["features"]
+              if f["properties"].get("label")]
+    assert {p["label_side"] for p in labels} == {"center"}
+    assert any("<br>" in p["label"] for p in labels)
+
+
+def test_an_area_too_small_for_its_label_keeps_its_point_on_surface():
+    tiny = Polygon([(60, 27), (60.01, 27), (60.01, 27.01), (60, 27.01)])
+    points, texts = pl.fit_area_labels([tiny], ["A very long province name"], 6)
+    assert texts == ["A very long province name"]
+    assert tiny.contains(points[0])
+
+
+def test_label_lines_are_escaped_one_by_one():
+    data = pl._labels(np.array([Point(60, 27)], dtype=object), [f"{XSS}\n(IRN)"], side="center")
+    label = data["features"][0]["properties"]["label"]
+    assert label == "&lt;img src=x onerror=alert(1)&gt;<br>(IRN)"
+    assert data["features"][0]["properties"]["label_side"] == "center"
