@@ -340,7 +340,7 @@ def _body() -> None:
             _show_map(view_events, events, content,
                       _map_specs(content, types, results, measured), big)
         return
-    table = page_events.event_table(content.table_events, types)
+    table = page_events.session_event_table(content.table_events, types)
     highlight = page_events.selected_event(table, view_events)
     with tool_col:
         # Only the open tab is drawn (a rerun sends and renders a quarter of the tools); the

@@ -188,6 +188,21 @@ def events_view(events: gpd.GeoDataFrame) -> tuple[tuple[float, float], int]:
     return (lat + nudge, lon), zoom
 
 
+def session_event_table(view_events: gpd.GeoDataFrame, types: list[str]) -> pd.DataFrame:
+    """:func:`event_table`, kept in the session while the shown events are the same object
+    (the filtered frames are shared and never modified, see page_data.filtered): a rerun that
+    changes neither the filters nor the view (a table row, a site, a buffer) reuses it.
+    Callers must not modify the table."""
+    ss = st.session_state
+    kept = ss.get("_event_table")
+    key = (tuple(types), len(view_events))
+    if kept is not None and kept[0] is view_events and kept[1] == key:
+        return kept[2]
+    table = event_table(view_events, types)
+    ss["_event_table"] = (view_events, key, table)
+    return table
+
+
 def event_table(view_events: gpd.GeoDataFrame, types: list[str]) -> pd.DataFrame:
     """The table twin of the map: one row per shown event, with distance to the border."""
     lats = tuple(view_events.geometry.y.round(6))

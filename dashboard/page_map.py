@@ -18,6 +18,7 @@ The DOM is the same as st_folium's (iframe ``streamlit_folium.st_folium``, Leafl
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import os
@@ -125,11 +126,13 @@ def _dump(spec: page_layers.LayerSpec) -> str:
                       default=lambda o: o.item() if hasattr(o, "item") else str(o))
 
 
-@st.cache_data(show_spinner=False, max_entries=256)
+@functools.lru_cache(maxsize=256)
 def _group_js(spec_json: str, idx: int) -> str:
     """JavaScript of one dynamic feature group at position ``idx`` (cached by its content and
-    position). The browser builds it only when the group drawn at that position had other
-    content (window.__dashSlot, static/dash/view.js); an unchanged group is kept."""
+    position, shared by all sessions: a plain LRU, since Streamlit's data cache would hash
+    and copy the large scripts on every rerun). The browser builds it only when the group
+    drawn at that position had other content (window.__dashSlot, static/dash/view.js); an
+    unchanged group is kept."""
     spec = json.loads(spec_json)
     m = folium.Map(tiles=None)
     fg = page_layers.to_group(spec)

@@ -474,3 +474,24 @@ def test_selecting_a_row_again_moves_the_map_back_to_it(monkeypatch):
     again = ss["view"]
     assert again != first and again[1] == 8
     assert abs(again[0][0] - event.y) < 1e-8 and again[0][1] == event.x
+
+
+def test_the_events_table_is_kept_while_the_shown_events_are_the_same(monkeypatch):
+    """A rerun that leaves the filters alone (a row, a site, a buffer) reuses the table; other
+    events or other type labels build it again, with the same content as event_table."""
+    from types import SimpleNamespace
+
+    from dashboard import page_events
+
+    ss: dict = {}
+    monkeypatch.setattr(page_events, "st", SimpleNamespace(session_state=ss))
+    types = page_events.event_types(CURATED)
+    first = page_events.session_event_table(CURATED, types)
+    assert page_events.session_event_table(CURATED, types) is first
+    pd.testing.assert_frame_equal(first, page_events.event_table(CURATED, types))
+    other = CURATED.iloc[:5]
+    fewer = page_events.session_event_table(other, types)
+    assert fewer is not first and len(fewer) == 5
+    assert page_events.session_event_table(CURATED.copy(), types) is not fewer
+    relabelled = page_events.session_event_table(CURATED, [*types, "new type"])
+    assert relabelled is not first and len(relabelled) == len(CURATED)
