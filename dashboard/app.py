@@ -360,6 +360,8 @@ def _body() -> None:
         if tabs[3].open:
             with tabs[3]:
                 page_io.upload_section()
+        elif ss.get("upload_report"):
+            ss[page_io.UPLOAD_REPORT_KEPT] = True
     specs = _map_specs(content, types, buffers + claims, measured + highlight)
     if tabs[3].open:
         with tool_col, tabs[3]:

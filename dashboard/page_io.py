@@ -19,6 +19,9 @@ from dashboard.errors import DashboardError
 from dashboard.escape import md_escape
 from dashboard.settings import MAX_IMPORT_MB
 
+#: Set while the Data tab is closed after an upload (app._body): its report is shown again.
+UPLOAD_REPORT_KEPT = "_upload_report_kept"
+
 
 def upload_section() -> None:
     """File uploader → importer → event store (the CLI's GeoPackage, one batch per file);
@@ -33,21 +36,28 @@ def upload_section() -> None:
         help="Valid rows are added to the event store (the same file as the CLI's); rows "
              "that fail validation are listed with the reason.",
     )
-    upload = st.session_state.get("upload")
+    ss = st.session_state
+    upload = ss.get("upload")
     if upload is None:
-        return
-    token = (upload.file_id, upload.name, upload.size)
-    if st.session_state.get("_upload_token") != token:
-        st.session_state["_upload_token"] = token
-        st.session_state["upload_report"] = _import(importers, upload)
-        if st.session_state["upload_report"].get("accepted"):
-            st.rerun()  # the map and table above were drawn before the import: redraw them
-    report = st.session_state.get("upload_report") or {}
+        # The uploader is empty: after the file's × the report goes with it; after the Data
+        # tab was closed (Streamlit forgets an undrawn uploader) the last report stays.
+        if not ss.get(UPLOAD_REPORT_KEPT):
+            ss.pop("upload_report", None)
+            return
+    else:
+        ss[UPLOAD_REPORT_KEPT] = False
+        token = (upload.file_id, upload.name, upload.size)
+        if ss.get("_upload_token") != token:
+            ss["_upload_token"] = token
+            ss["upload_report"] = {**_import(importers, upload), "name": str(upload.name)}
+            if ss["upload_report"].get("accepted"):
+                st.rerun()  # the map and table above were drawn before the import: redraw
+    report = ss.get("upload_report") or {}
     if report.get("error"):
         st.error(md_escape(report["error"]))
     if report.get("accepted") is not None:
         n = report["accepted"]
-        st.success(f"Imported {n:,} event{'' if n == 1 else 's'} from {md_escape(upload.name)} "
+        st.success(f"Imported {n:,} event{'' if n == 1 else 's'} from {md_escape(report['name'])} "
                    f"into the event store ({report.get('inserted', 0):,} new, "
                    f"{report.get('updated', 0):,} updated).")
     if report.get("rejected") is not None and len(report["rejected"]):

@@ -42,6 +42,7 @@ Tabs under the map                                  e2e_many::test_tabs_under_th
 Data: upload (file chooser)                         test_upload_through_the_file_chooser_…
                                                     (set_input_files also in e2e upload tests)
 Data: remove an uploaded file (×)                   test_upload_through_the_file_chooser_…
+Data: upload report after leaving the tab           test_the_upload_report_stays_after_leaving_…
 Data: Imported batches → Remove                     test_upload_through_the_file_chooser_…,
                                                     e2e::test_upload_goes_to_the_store_…
 Data: Download shown events (GeoJSON), (CSV)        test_download_shown_events_geojson_and_csv
@@ -800,6 +801,30 @@ def test_upload_through_the_file_chooser_then_remove_the_batch(page, app):
     finally:  # never leave events behind for the next tests, even when this one fails
         from dashboard.store import EventStore
 
+        store = EventStore(app.store)
+        for batch_id in store.batches()["batch_id"]:
+            store.remove_batch(batch_id)
+
+
+def test_the_upload_report_stays_after_leaving_the_data_tab(page, app):
+    from dashboard.store import EventStore
+
+    path = DATA / "acled_export.csv"
+    try:
+        _open(page, app, "tab=Data")
+        page.locator("[data-testid=stFileUploaderDropzone] input[type=file]").set_input_files(
+            str(path))
+        report = page.get_by_text(f"Imported 3 events from {path.name}")
+        report.wait_for(timeout=FIRST_RENDER_MS)
+        _tab(page, "Measure")
+        report.wait_for(state="detached")
+        _tab(page, "Data")  # the uploader is empty again (Streamlit forgets it), the report not
+        report.wait_for()
+        _tab(page, "Measure")
+        _tab(page, "Data")
+        report.wait_for()
+        _healthy(page, app)
+    finally:
         store = EventStore(app.store)
         for batch_id in store.batches()["batch_id"]:
             store.remove_batch(batch_id)
