@@ -128,8 +128,9 @@ def snap_bounds(bounds: tuple[float, float, float, float], zoom: int
     256-px map tiles' widths at ``zoom`` (360° / 2**zoom)."""
     step = 360.0 / 2 ** max(int(zoom), 0)
     w, s, e, n = bounds
-    return (np.floor(w / step) * step, np.floor(s / step) * step,
-            np.ceil(e / step) * step, np.ceil(n / step) * step)
+    # min/max: a value so small that value / step underflows to 0 must stay inside the box
+    return (float(min(np.floor(w / step) * step, w)), float(min(np.floor(s / step) * step, s)),
+            float(max(np.ceil(e / step) * step, e)), float(max(np.ceil(n / step) * step, n)))
 
 
 def event_filter(start: dt.date, end: dt.date, categories: list[str],

@@ -426,12 +426,13 @@ def test_buffer_member_list_is_capped_but_counts_are_not():
 def test_snapped_bounds_hold_the_view_on_whole_tiles():
     """The box the map draws events in: the view widened to whole 256-px tiles, so a small
     pan or the page's own estimate of a view gives the same box (and the same layer)."""
-    from hypothesis import given, settings
+    from hypothesis import example, given, settings
     from hypothesis import strategies as st
 
     from dashboard.page_events import snap_bounds
 
     @settings(max_examples=200, deadline=None)
+    @example(w=0.0, s=-5e-324, dw=0.001, dh=0.001, zoom=2, nudge=0.0)  # -5e-324 / 90 == -0.0
     @given(w=st.floats(-180, 170), s=st.floats(-85, 75), dw=st.floats(0.001, 10),
            dh=st.floats(0.001, 10), zoom=st.integers(2, 16), nudge=st.floats(-0.2, 0.2))
     def check(w, s, dw, dh, zoom, nudge):
