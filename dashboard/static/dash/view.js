@@ -12,10 +12,9 @@
  *   (a hash of its script) is the one already drawn at that position is kept as it is; only
  *   changed groups are built (streamlit-folium would remove and rebuild them all; measured
  *   with the curated events and a border buffer, the map's part of a table-row select went
- *   from 85 to 47 ms). Kept paths
- *   above a rebuilt group are brought to the front again, so the drawing order stays the
- *   order of the groups. A group the reader switched off in the layer control stays off
- *   until its content changes.
+ *   from 85 to 47 ms). Kept paths above a rebuilt group are brought to the front again, so
+ *   the drawing order stays the order of the groups. A group the reader switched off in the
+ *   layer control stays off until its content changes.
  * - Drawn: the page draws its controls only after the map (the browser's rendering of
  *   Streamlit's widgets would hold the first map back), so the map tells the page once that
  *   its first drawing is done. A map that reports its view (many events) does so by itself.
