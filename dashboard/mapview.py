@@ -147,6 +147,27 @@ def bounds_view(
     return (round(lat_mid, 5), round((west + east) / 2, 5)), zoom
 
 
+_MAX_LAT = 85.0511287798  # Leaflet's Web-Mercator latitude limit
+
+
+def world_px(lon: Any, lat: Any, zoom: int) -> tuple[np.ndarray, np.ndarray]:
+    """Web-Mercator pixel coordinates (x east, y south, from the world's top-left corner) of
+    lon/lat degrees on a map at integer ``zoom``, as Leaflet draws them (for placing text on
+    screen, never for distances)."""
+    size = 256.0 * 2.0 ** zoom
+    s = np.sin(np.radians(np.clip(np.asarray(lat, dtype=float), -_MAX_LAT, _MAX_LAT)))
+    return ((np.asarray(lon, dtype=float) + 180.0) / 360.0 * size,
+            (0.5 - np.log((1 + s) / (1 - s)) / (4 * np.pi)) * size)
+
+
+def world_lonlat(x: Any, y: Any, zoom: int) -> tuple[np.ndarray, np.ndarray]:
+    """Inverse of :func:`world_px`: lon/lat degrees of Web-Mercator pixel coordinates."""
+    size = 256.0 * 2.0 ** zoom
+    lon = np.asarray(x, dtype=float) / size * 360.0 - 180.0
+    lat = np.degrees(np.arctan(np.sinh((0.5 - np.asarray(y, dtype=float) / size) * 2 * np.pi)))
+    return lon, lat
+
+
 def view_bounds(center: tuple[float, float], zoom: int, *, width_px: int = 700,
                 height_px: int = 620) -> tuple[float, float, float, float]:
     """(min_lon, min_lat, max_lon, max_lat) in degrees shown by a Web-Mercator map of that

@@ -196,11 +196,10 @@ def session_event_table(view_events: gpd.GeoDataFrame, types: list[str]) -> pd.D
     Callers must not modify the table."""
     ss = st.session_state
     kept = ss.get("_event_table")
-    key = (tuple(types), len(view_events))
-    if kept is not None and kept[0] is view_events and kept[1] == key:
+    if kept is not None and kept[0] is view_events and kept[1] == tuple(types):
         return kept[2]
     table = event_table(view_events, types)
-    ss["_event_table"] = (view_events, key, table)
+    ss["_event_table"] = (view_events, tuple(types), table)
     return table
 
 

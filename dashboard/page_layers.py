@@ -35,6 +35,8 @@ from dashboard.mapview import (
     frame_to_records,
     legend_html,
     shape_svg,
+    world_lonlat,
+    world_px,
 )
 from dashboard.settings import ELLIPSOID
 
@@ -147,8 +149,6 @@ def _labels(points: np.ndarray, texts: Sequence[str], label_class: str = "",
     return features(points, props)
 
 
-#: Web Mercator half-width in metres (EPSG:3857), for map pixels at a zoom level.
-_MERC_R = 20037508.342789244
 _BIG_LABEL_PX, _BIG_LABEL_LINE_PX = 13.0, 18.2  # .dash-label-big: 13 px font, 1.4 lines
 
 
@@ -185,32 +185,19 @@ def fit_area_labels(geoms: Sequence[Any], texts: Sequence[str], zoom: int,
     page's default view): the most central such place, with the text wrapped onto more lines
     when one line does not fit. An area too small for any wrapping keeps its
     point-on-surface and the text as given."""
-    from pyproj import Transformer
-
-    to_merc = Transformer.from_crs("EPSG:4326", "EPSG:3857", always_xy=True)
-    scale = 256 * 2 ** zoom / (2 * _MERC_R)
-
-    def to_px(x: Any, y: Any) -> tuple[Any, Any]:
-        mx, my = to_merc.transform(x, y)
-        return (np.asarray(mx) + _MERC_R) * scale, (_MERC_R - np.asarray(my)) * scale
-
-    def to_lonlat(px: float, py: float) -> tuple[float, float]:
-        lon, lat = to_merc.transform(px / scale - _MERC_R, _MERC_R - py / scale,
-                                     direction="INVERSE")
-        return float(lon), float(lat)
-
     points, out_texts = [], []
     for geom, text in zip(geoms, texts, strict=True):
-        area = shapely.transform(geom, lambda xy: np.column_stack(to_px(xy[:, 0], xy[:, 1])))
+        area = shapely.transform(
+            geom, lambda xy: np.column_stack(world_px(xy[:, 0], xy[:, 1], zoom)))
         area = shapely.simplify(area, 0.5)  # half a pixel: the same outline, fewer vertices
         shapely.prepare(area)
         edge = area.boundary
+        x0, y0, x1, y1 = area.bounds
         best = None
         for option in _wrapped(str(text)):
             lines = option.split("\n")
             w = max(_text_px(line) for line in lines) + 2 * margin_px
             h = _BIG_LABEL_LINE_PX * len(lines) + 2 * margin_px
-            x0, y0, x1, y1 = area.bounds
             xs = np.arange(x0 + w / 2, x1 - w / 2, 4.0)
             ys = np.arange(y0 + h / 2, y1 - h / 2, 4.0)
             if not len(xs) or not len(ys):
@@ -221,7 +208,8 @@ def fit_area_labels(geoms: Sequence[Any], texts: Sequence[str], zoom: int,
             if inside.any():
                 room = shapely.distance(boxes[inside], edge)
                 i = int(np.argmax(room))
-                best = (to_lonlat(cx[inside][i], cy[inside][i]), option)
+                lon, lat = world_lonlat(cx[inside][i], cy[inside][i], zoom)
+                best = ((float(lon), float(lat)), option)
                 break
         if best is None:
             p = shapely.point_on_surface(geom)

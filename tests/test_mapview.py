@@ -114,3 +114,21 @@ def test_view_size_px_inverts_view_bounds():
         assert mv.view_size_px(bounds, zoom) == (w, h)
 
     check()
+
+
+def test_world_pixels_are_web_mercator_and_invert():
+    import numpy as np
+    from pyproj import Transformer
+
+    from dashboard.mapview import world_lonlat, world_px
+
+    lon = np.array([-180.0, -12.5, 0.0, 62.58, 179.9])
+    lat = np.array([-80.0, 0.0, 27.6, 33.7, 85.0])
+    x, y = world_px(lon, lat, 6)
+    r = 20037508.342789244
+    mx, my = Transformer.from_crs("EPSG:4326", "EPSG:3857", always_xy=True).transform(lon, lat)
+    size = 256 * 2 ** 6
+    assert np.allclose(x, (mx + r) / (2 * r) * size, atol=1e-6)
+    assert np.allclose(y, (r - my) / (2 * r) * size, atol=1e-6)
+    back = world_lonlat(x, y, 6)
+    assert np.allclose(back[0], lon, atol=1e-9) and np.allclose(back[1], lat, atol=1e-9)

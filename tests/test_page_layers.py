@@ -237,17 +237,18 @@ def _px_box(point, text, zoom, margin=0.0):
     """The pixel box of a label centred on ``point`` at ``zoom`` (the page's geometry)."""
     from pyproj import Transformer
 
+    merc_r = 20037508.342789244  # EPSG:3857 half-width: an independent check of the placement
     t = Transformer.from_crs("EPSG:4326", "EPSG:3857", always_xy=True)
-    scale = 256 * 2 ** zoom / (2 * pl._MERC_R)
+    scale = 256 * 2 ** zoom / (2 * merc_r)
     mx, my = t.transform(point.x, point.y)
-    cx, cy = (mx + pl._MERC_R) * scale, (pl._MERC_R - my) * scale
+    cx, cy = (mx + merc_r) * scale, (merc_r - my) * scale
     lines = text.split("\n")
     w = max(pl._text_px(line) for line in lines) + 2 * margin
     h = pl._BIG_LABEL_LINE_PX * len(lines) + 2 * margin
     box = shapely.box(cx - w / 2, cy - h / 2, cx + w / 2, cy + h / 2)
 
     def to_lonlat(xy):
-        lon, lat = t.transform(xy[:, 0] / scale - pl._MERC_R, pl._MERC_R - xy[:, 1] / scale,
+        lon, lat = t.transform(xy[:, 0] / scale - merc_r, merc_r - xy[:, 1] / scale,
                                direction="INVERSE")
         return np.column_stack([lon, lat])
 
