@@ -273,23 +273,23 @@ def test_outputs_follow_the_umask_and_write_through_symlinks(tmp_path, capsys):
     assert not [p for p in tmp_path.iterdir() if p.name.endswith(".part")]
 
 
-def _big_csv(path: Path, rows: int) -> None:
-    with path.open("w", encoding="utf-8") as fh:
-        fh.write("lat,lon\n")
-        fh.writelines(f"{25 + (i % 500) * 0.01:.2f},{62 + (i % 300) * 0.01:.2f}\n"
-                      for i in range(rows))
-
-
 def _start_distance_to(tmp_path: Path) -> tuple[subprocess.Popen[str], Path]:
-    src, out = tmp_path / "in.csv", tmp_path / "out.csv"
-    if not src.exists():
-        _big_csv(src, 400_000)
+    """Start distance-to on standard input and hold it mid-file: one block of rows is sent
+    and the pipe is left open, so the process has written part of its output and waits for
+    the rest. The caller interrupts it there (no race with the end of the work)."""
+    out = tmp_path / "out.csv"
     proc = subprocess.Popen([sys.executable, "-m", "dashboard", "distance-to", "border",
-                             "--input", str(src), "--output", str(out)],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            preexec_fn=default_signals)
+                             "--input", "-", "--output", str(out)],
+                            stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, preexec_fn=default_signals)
+    assert proc.stdin is not None
+    proc.stdin.write("lat,lon\n")
+    proc.stdin.writelines(f"{25 + (i % 500) * 0.01:.2f},{62 + (i % 300) * 0.01:.2f}\n"
+                          for i in range(60_000))  # more than one block (CHUNK_ROWS)
+    proc.stdin.flush()
     deadline = time.monotonic() + 120
-    while not _parts(tmp_path) and proc.poll() is None and time.monotonic() < deadline:
+    while (not any(p.stat().st_size for p in _parts(tmp_path)) and proc.poll() is None
+           and time.monotonic() < deadline):
         time.sleep(0.02)
     assert proc.poll() is None and _parts(tmp_path), "the temporary output never appeared"
     return proc, out
@@ -313,6 +313,7 @@ def test_distance_to_part_file_after_sigkill_is_removed_by_the_next_run(tmp_path
     proc, out = _start_distance_to(tmp_path)
     proc.kill()
     proc.wait(timeout=60)
+    proc.stdin.close()  # type: ignore[union-attr]
     assert len(_parts(tmp_path)) == 1  # SIGKILL cannot be caught …
     small = tmp_path / "small.csv"
     _write_csv(small, ["lat", "lon"], [["26.9", "64.1"]])
