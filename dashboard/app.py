@@ -32,9 +32,6 @@ from dashboard.escape import md_escape
 TITLE = "Iran–Pakistan border crisis, January 2024"
 MAP_HEIGHT = 620
 BASEMAP_LABELS = dict(zip(page_state.BASEMAPS, page_layers.TILE_CHOICES, strict=True))
-# Static page CSS (no data in it): tighter top padding so the map shows without scrolling.
-_CSS = ("<style>[data-testid=stMainBlockContainer]{padding-top:2.2rem;padding-bottom:1rem}"
-        "h1{font-size:1.8rem !important}</style>")
 _FILTER_KEYS = {"f_event_types": "event_types", "f_sub_event_types": "sub_event_types",
                 "f_countries": "countries"}
 #: Set once the browser has drawn this session's map (its first report, static/dash/view.js).
@@ -278,10 +275,9 @@ def _page() -> None:
     if ss.get(MAP_READY):
         _sidebar(types, d0, d1, events)
         ss["_sidebar_data"] = version
-    else:
-        st.sidebar.caption("Loading the controls…")
     _body()
     if not ss.get(MAP_READY):
+        st.sidebar.caption("Loading the controls…")  # after the map: see main()
         _controls_anyway()
 
 
@@ -331,7 +327,6 @@ def _body() -> None:
                                       zoom=zoom, version=version)
     map_col, tool_col = st.columns([5, 2], gap="medium")
     if not ready:  # the map as a full run draws it, in the same layout, without widgets
-        tool_col.caption("Loading the tools…")
         initial = ss["_initial"]
         results = page_tools.buffer_panel(view_events, page_data.layer("places"), initial,
                                           draw=False) + page_tools.claims_panel(draw=False)
@@ -339,6 +334,7 @@ def _body() -> None:
         with map_col:
             _show_map(view_events, events, content,
                       _map_specs(content, types, results, measured), big)
+        tool_col.caption("Loading the tools…")
         return
     table = page_events.session_event_table(content.table_events, types)
     highlight = page_events.selected_event(table, view_events)
@@ -404,15 +400,17 @@ def _show_map(view_events: object, events: object, content: page_events.MapConte
     """The "Showing …" line, the content note and the map, in the current container.
     ``quiet``: this run moved the map and drew the content of its new view (many events)."""
     ss = st.session_state
-    st.caption(page_events.summary_line(view_events, events, ss["dates"]))
-    if content.note:
-        st.caption(md_escape(content.note))
+    head = st.container()  # above the map, filled after it (see main())
     center, zoom = ss["view"]
     # Clicks are always returned: streamlit-folium reads returned_objects only when the map
     # is first drawn, so they must be on from the start (see page_map.show). With many
     # events the map also reports its view, so hexagons follow pans and zooms.
     page_map.show(specs, _static_on(), key=page_tools.MAP_KEY, center=center, zoom=zoom,
                   height=MAP_HEIGHT, on_change=_on_map_value, track_view=big, quiet=quiet)
+    with head:
+        st.caption(page_events.summary_line(view_events, events, ss["dates"]))
+        if content.note:
+            st.caption(md_escape(content.note))
 
 
 def _below(table: object, view_events: object, types: list[str]) -> None:
@@ -436,14 +434,20 @@ def _below(table: object, view_events: object, types: list[str]) -> None:
 def main() -> None:
     """Render the page; user errors become one sentence, never a traceback."""
     st.set_page_config(page_title=TITLE, layout="wide", initial_sidebar_state="expanded")
-    st.html(_CSS)  # a style alone: no element on the page (cheaper than Markdown with HTML)
-    st.title(TITLE)
-    st.caption("Strikes, retaliation and diplomacy around the Iran–Pakistan border. Click a "
-               "symbol for details and sources; every distance is an exact WGS84 geodesic.")
+    # The title, the captions and the "Loading…" notes are written after the map into places
+    # kept for them above it: the browser renders each element as it arrives, and the map's
+    # frame starts loading only once its element is rendered (a new session's map came
+    # ~0.1 s earlier; the page looks the same).
+    top = st.container()
     try:
         _page()
     except DashboardError as err:
         st.error(md_escape(err))
+    with top:
+        st.title(TITLE)
+        st.caption("Strikes, retaliation and diplomacy around the Iran–Pakistan border. Click "
+                   "a symbol for details and sources; every distance is an exact WGS84 "
+                   "geodesic.")
 
 
 main()
