@@ -22,7 +22,9 @@ import functools
 import hashlib
 import json
 import os
+import re
 import tempfile
+import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from textwrap import dedent
@@ -118,7 +120,39 @@ def _serve_base_script(leaflet: str) -> str | None:
                     os.unlink(tmp)
     except OSError:
         return None
+    remove_old_base_scripts(keep=name)
     return f"{mapview.STATIC_URL}/dash/gen/{name}"
+
+
+#: A generated base script of another version is removed once unused for this long (seconds):
+#: a server started before an upgrade may still serve it to its sessions for a while.
+OLD_BASE_AGE_S = 2 * 24 * 3600.0
+
+
+def remove_old_base_scripts(keep: str, now: float | None = None) -> list[str]:
+    """Remove base scripts (``base-*.js``) of other versions of the layers or helpers that were
+    last written or read more than OLD_BASE_AGE_S ago, and leftover temporary files of the
+    same age; return the names removed. Each change of the static layers or of the map
+    scripts writes a new ~0.8 MB file, so without this they would pile up."""
+    now = time.time() if now is None else now
+    removed: list[str] = []
+    try:
+        entries = list(os.scandir(GEN_DIR))
+    except OSError:
+        return removed
+    for entry in entries:
+        old_part = entry.name.startswith(".base-") and entry.name.endswith(".part")
+        if entry.name == keep or not (old_part or re.fullmatch(r"base-[0-9a-f]{16}\.js",
+                                                                entry.name)):
+            continue
+        try:
+            st_ = entry.stat(follow_symlinks=False)
+            if now - max(st_.st_mtime, st_.st_atime) > OLD_BASE_AGE_S:
+                os.unlink(entry.path)
+                removed.append(entry.name)
+        except OSError:
+            continue
+    return removed
 
 
 def _dump(spec: page_layers.LayerSpec) -> str:

@@ -3,6 +3,7 @@ only when its content at its position changed (static/dash/view.js keeps the oth
 
 from __future__ import annotations
 
+import os
 import re
 
 from dashboard import page_layers, page_map
@@ -39,3 +40,28 @@ def test_a_label_from_data_stays_escaped_in_the_group_script():
     js = _js(page_layers.highlight_group(26.0, 62.0, "<img src=x onerror=alert(1)> · 2024",
                                          focus="E1"), 3)
     assert "<img src=x" not in js
+
+
+def test_old_base_scripts_of_other_versions_are_removed_and_the_rest_kept(tmp_path, monkeypatch):
+    monkeypatch.setattr(page_map, "GEN_DIR", tmp_path)
+    now = 1_800_000_000.0
+    old = now - page_map.OLD_BASE_AGE_S - 60
+    recent = now - 3600
+    files = {"base-0123456789abcdef.js": old,  # another version, unused for long: removed
+             "base-fedcba9876543210.js": recent,  # another version, served lately: kept
+             "base-00000000000000aa.js": old,  # this version: kept however old
+             ".base-k3j4h5.part": old,  # a write that never finished: removed
+             ".base-new.part": recent,  # a write going on: kept
+             "base-notahash.js": old, "notes.txt": old}  # not ours: kept
+    for name, t in files.items():
+        (tmp_path / name).write_text("x")
+        os.utime(tmp_path / name, (t, t))
+    removed = page_map.remove_old_base_scripts(keep="base-00000000000000aa.js", now=now)
+    assert sorted(removed) == [".base-k3j4h5.part", "base-0123456789abcdef.js"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
+        set(files) - {".base-k3j4h5.part", "base-0123456789abcdef.js"})
+
+
+def test_old_base_scripts_in_a_missing_folder_is_not_an_error(tmp_path, monkeypatch):
+    monkeypatch.setattr(page_map, "GEN_DIR", tmp_path / "missing")
+    assert page_map.remove_old_base_scripts(keep="base-00000000000000aa.js") == []
