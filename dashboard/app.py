@@ -39,6 +39,9 @@ _FILTER_KEYS = {"f_event_types": "event_types", "f_sub_event_types": "sub_event_
 #: otherwise hold the map back by 1.5 s (measured with the curated events).
 MAP_READY = "_map_ready"
 CONTROLS_ANYWAY_S = 8.0  # seconds after which the controls come even without that report
+#: Keys of the page's three parts (fragments): the map, the tools beside it, the tabs under it.
+MAP_PART, TOOLS, BELOW = "map", "tools", "below"
+_SHOWN = "_shown"  # what the map part showed last (events, layer specs, table), for the others
 
 
 def _init_state(types: list[str], d0: dt.date, d1: dt.date) -> None:
@@ -257,15 +260,29 @@ def _picture_view() -> tuple[tuple[float, float], int]:
 
 
 def _on_map_value() -> None:
-    """The map component sent a value (a click, its view, or its first drawing)."""
-    st.session_state[MAP_READY] = True
-    page_tools.on_map_change()
+    """The map component sent a value (a click, its view, or its first drawing): the map
+    part reruns, with the tools when the click is a point to measure, and with the table
+    when there are many events (it lists the events in the map's view). Its first drawing
+    reruns the whole page (the controls come after the map, see _page)."""
+    ss = st.session_state
+    ready = ss.get(MAP_READY)
+    ss[MAP_READY] = True
+    measured = page_tools.on_map_change()
+    if not ready:
+        return
+    scope = [MAP_PART] + ([TOOLS] if measured else [])
+    if (ss.get(_SHOWN) or {}).get("big"):
+        scope.append(BELOW)
+    st.rerun(scope=scope)
 
 
 def _page() -> None:
-    """Full run: data, session state and the sidebar; then the body (a fragment). A new
-    session's first run draws the map only; the controls follow when the browser has drawn
-    it (its first report reruns the page)."""
+    """Full run: data, session state and the sidebar; then the page's three parts, each a
+    fragment that reruns on its own: the map, the tools beside it, the tabs under them. A
+    control reruns the parts it changes and no others (a table row: the map alone; a site or
+    a buffer: the map and the tools; the sidebar: the whole page). A new session's first run
+    draws the map only; the controls follow when the browser has drawn it (its first report
+    reruns the page)."""
     ss = st.session_state
     version = page_data.store_version()
     events = page_events.all_events(version)
@@ -275,7 +292,12 @@ def _page() -> None:
     if ss.get(MAP_READY):
         _sidebar(types, d0, d1, events)
         ss["_sidebar_data"] = version
-    _body()
+    map_col, tool_col = st.columns([5, 2], gap="medium")
+    with map_col:
+        _map_part()
+    with tool_col:
+        _tools_part()
+    _below_part()
     if not ss.get(MAP_READY):
         st.sidebar.caption("Loading the controls…")  # after the map: see main()
         _controls_anyway()
@@ -295,28 +317,32 @@ def _controls_anyway() -> None:
         st.rerun(scope="app")
 
 
-@st.fragment
-def _body() -> None:
-    """Map, tools, table and claims. A control in here (a tab, a site, a buffer, a table row,
-    a map click, an upload) reruns only this part, not the sidebar; the sidebar's controls
-    rerun the whole page. When the store changed since the sidebar was drawn (an upload, a
-    removed batch, a CLI import), the whole page is redrawn so its type list and date range
-    follow."""
+def _store_changed(version: str) -> None:
+    """When the store changed since the sidebar was drawn (an upload, a removed batch, a CLI
+    import) or the map has just reported its first drawing, redraw the whole page so the
+    type list and date range follow. At most twice in a row: a store that changes on every
+    look (a writer in a loop) must not keep the page from ever drawing its parts."""
     ss = st.session_state
-    version = page_data.store_version()  # one version for the whole run (a CLI may write)
-    ready = bool(ss.get(MAP_READY))
-    if ready and ss.get("_sidebar_data") != version:
-        # the store changed, or the map's first report: the whole page. At most twice in a
-        # row: a store that changes on every look (a writer in a loop) must not keep the
-        # page from ever drawing its body.
+    if ss.get(MAP_READY) and ss.get("_sidebar_data") != version:
         tries = ss.get("_whole_page_tries", 0)
         if tries < 2:
             ss["_whole_page_tries"] = tries + 1
             st.rerun(scope="app")
+        return  # given up until a run sees the store as the sidebar did
     ss["_whole_page_tries"] = 0
+
+
+@st.fragment(key=MAP_PART)
+def _map_part() -> None:
+    """The "Showing …" line and the map. Reruns alone for a table row or a map report, with
+    the tools for a tool's change (_on_tool, _on_map_value), and with the whole page for the
+    sidebar's controls. The tools' layers (measured path, buffers, region) come from their
+    kept state, whether their tab is open or not."""
+    ss = st.session_state
+    version = page_data.store_version()  # one version for the whole run (a CLI may write)
+    _store_changed(version)
     events = page_events.all_events(version)
     types = page_events.event_types(events)
-
     types_on = [t for t in types if ss.get(f"type_{t}")]
     view_events = page_events.filtered(events, version, _event_filter(types))
     big = len(view_events) > settings.PAGE_AGGREGATE_ABOVE
@@ -325,43 +351,59 @@ def _body() -> None:
     content = page_events.map_content(view_events, types_on, types,
                                       discs=bool(ss.get("layer_discs")), bounds=bounds,
                                       zoom=zoom, version=version)
-    map_col, tool_col = st.columns([5, 2], gap="medium")
-    if not ready:  # the map as a full run draws it, in the same layout, without widgets
-        initial = ss["_initial"]
-        results = page_tools.buffer_panel(view_events, page_data.layer("places"), initial,
-                                          draw=False) + page_tools.claims_panel(draw=False)
-        measured = page_tools.measure_panel(initial, draw=False)
-        with map_col:
-            _show_map(view_events, events, content,
-                      _map_specs(content, types, results, measured), big)
-        tool_col.caption("Loading the tools…")
-        return
+    initial = ss["_initial"]
+    results = page_tools.buffer_panel(view_events, page_data.layer("places"), initial,
+                                      draw=False) + page_tools.claims_panel(draw=False)
+    measured = page_tools.measure_panel(initial, draw=False)
     table = page_events.session_event_table(content.table_events, types)
-    highlight = page_events.selected_event(table, view_events)
-    with tool_col:
-        # Only the open tab is drawn (a rerun sends and renders a quarter of the tools); the
-        # closed ones still give the map their layers, from their kept state.
-        tabs = st.tabs(list(page_state.TABS), key="tab", on_change="rerun",
-                       default=ss["_initial"].get("tab") or page_state.TABS[0])
-        _keep_closed_tools(tabs)
+    if ss.get(MAP_READY):
+        measured += page_events.selected_event(table, view_events)
+    specs = _map_specs(content, types, results, measured)
+    # what the tools and the tabs under the map show (drawn after this part, or alone)
+    ss[_SHOWN] = {"view_events": view_events, "lonlat": content.lonlat, "specs": specs,
+                  "types": types, "table": table, "big": big}
+    _show_map(view_events, events, content, specs, big, quiet=moved)
+    if ss.get(MAP_READY):  # before, the URL stays as it came (the tools are not drawn yet)
+        _write_permalink(types)
+
+
+def _on_tool() -> None:
+    """A tool's value changed (a site, the mode, a buffer, the region switch): redraw the
+    map with the tools (the tabs under the map stay as they are)."""
+    st.rerun(scope=[MAP_PART, TOOLS])
+
+
+@st.fragment(key=TOOLS)
+def _tools_part() -> None:
+    """The tool tabs (Measure, Buffers, Claims, Data). Only the open tab is drawn (a rerun
+    sends and renders a quarter of the tools); the closed ones keep their values for the
+    map. Switching tabs, the distance matrix, downloads and uploads rerun this part alone
+    (an import then redraws the whole page)."""
+    ss = st.session_state
+    shown = ss.get(_SHOWN)
+    if not ss.get(MAP_READY) or shown is None:
+        st.caption("Loading the tools…")
+        return
+    _store_changed(page_data.store_version())
+    view_events = shown["view_events"]
+    tabs = st.tabs(list(page_state.TABS), key="tab", on_change="rerun",
+                   default=ss["_initial"].get("tab") or page_state.TABS[0])
+    _keep_closed_tools(tabs)
+    if tabs[0].open:
         with tabs[0]:
-            measured = page_tools.measure_panel(ss["_initial"], draw=tabs[0].open)
+            page_tools.measure_panel(ss["_initial"], on_change=_on_tool)
+    if tabs[1].open:
         with tabs[1]:
-            # many events: the coordinates map_content already took from the cache
-            buffers = page_tools.buffer_panel(view_events, page_data.layer("places"),
-                                              ss["_initial"], lonlat=content.lonlat,
-                                              draw=tabs[1].open)
+            # many events: the coordinates the map part took from the cache
+            page_tools.buffer_panel(view_events, page_data.layer("places"), ss["_initial"],
+                                    lonlat=shown["lonlat"], on_change=_on_tool)
+    if tabs[2].open:
         with tabs[2]:
-            claims = page_tools.claims_panel(draw=tabs[2].open)
-        if tabs[3].open:
-            with tabs[3]:
-                page_io.upload_section()
-        elif ss.get("upload_report"):
-            ss[page_io.UPLOAD_REPORT_KEPT] = True
-    specs = _map_specs(content, types, buffers + claims, measured + highlight)
+            page_tools.claims_panel(on_change=_on_tool)
     if tabs[3].open:
-        with tool_col, tabs[3]:
-            static_on = _static_on()
+        with tabs[3]:
+            page_io.upload_section()
+            static_on, specs = _static_on(), shown["specs"]
             # Built only when "Download this map" is clicked: unpickling the static layers'
             # specs on every rerun cost ~0.1 s.
             page_io.download_section(view_events, lambda: [
@@ -371,10 +413,12 @@ def _body() -> None:
                          "layers": {k for k in ("basemap", "countries", "provinces", "border",
                                                 "places") if ss.get(f"layer_{k}")}})
             page_io.batches_section()
-    with map_col:
-        _show_map(view_events, events, content, specs, big, quiet=moved)
-    _below(table, view_events, types)
+    elif ss.get("upload_report"):
+        ss[page_io.UPLOAD_REPORT_KEPT] = True
+    _write_permalink(shown["types"])
 
+
+def _write_permalink(types: list[str]) -> None:
     st.query_params.from_dict(page_state.to_query(_current_state(types), all_types=types))
 
 
@@ -413,22 +457,36 @@ def _show_map(view_events: object, events: object, content: page_events.MapConte
             st.caption(md_escape(content.note))
 
 
-def _below(table: object, view_events: object, types: list[str]) -> None:
+def _on_row() -> None:
+    """A table row was selected: rerun the map alone (the table shows the selection already;
+    drawing it and the tools again cost the browser ~0.1 s), or with many events, whose table
+    lists the events in the map's view, the map and the table."""
+    big = (st.session_state.get(_SHOWN) or {}).get("big")
+    st.rerun(scope=[MAP_PART, BELOW] if big else MAP_PART)
+
+
+@st.fragment(key=BELOW)
+def _below_part() -> None:
     """Tabs under the map: the event table (select a row to find it on the map), the events
     per day, the claims table. Only the open tab is drawn, so a rerun redraws one of them;
-    leaving the table clears its row selection."""
+    leaving the table clears its row selection. Drawn once the page has its controls."""
     ss = st.session_state
+    shown = ss.get(_SHOWN)
+    if not ss.get(MAP_READY) or shown is None:
+        return
+    table, types = shown["table"], shown["types"]
     tabs = st.tabs(list(page_state.BELOW), key="below", on_change="rerun",
                    default=ss["_initial"].get("below") or page_state.BELOW[0])
     if tabs[0].open:
         with tabs[0]:
-            page_events.events_table(table)
+            page_events.events_table(table, on_select=_on_row)
     if tabs[1].open:
         with tabs[1]:
             page_events.timeline_section(table, types)
     if tabs[2].open:
         with tabs[2]:
             page_tools.claims_table()
+    _write_permalink(types)
 
 
 def main() -> None:

@@ -7,6 +7,7 @@ Text from events and uploads is shown through Streamlit's table (plain text cell
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import geopandas as gpd
@@ -296,10 +297,11 @@ def selected_event(table: pd.DataFrame, view_events: gpd.GeoDataFrame) -> list[d
     return [page_layers.highlight_group(geom.y, geom.x, label, focus=str(event_id))]
 
 
-def events_table(table: pd.DataFrame) -> None:
-    """Sortable table of the events on the map; selecting a row highlights it on the map."""
+def events_table(table: pd.DataFrame, on_select: Callable[[], None] | str = "rerun") -> None:
+    """Sortable table of the events on the map; selecting a row highlights it on the map
+    (``on_select``: the callback that reruns the parts of the page it changes)."""
     st.dataframe(
-        table, key="event_table", on_select="rerun", selection_mode="single-row",
+        table, key="event_table", on_select=on_select, selection_mode="single-row",
         hide_index=True, width="stretch", height=min(420, 38 + 35 * max(len(table), 1)),
         column_config={
             "Border distance (km)": st.column_config.NumberColumn(format="%.1f"),

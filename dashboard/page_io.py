@@ -19,7 +19,7 @@ from dashboard.errors import DashboardError
 from dashboard.escape import md_escape
 from dashboard.settings import MAX_IMPORT_MB
 
-#: Set while the Data tab is closed after an upload (app._body): its report is shown again.
+#: Set while the Data tab is closed after an upload (app._tools_part): its report is shown again.
 UPLOAD_REPORT_KEPT = "_upload_report_kept"
 
 

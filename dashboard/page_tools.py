@@ -6,6 +6,8 @@ one the CLI calls, so the numbers are identical) and returns layer specs for the
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import geopandas as gpd
 import numpy as np
 import pandas as pd
@@ -20,6 +22,7 @@ from dashboard.settings import KM_PER_MILE, KM_PER_NMI, PAGE_TABLE_ROWS
 LIST_MODE = "Pick from lists"
 CLICK_MODE = "Click two points on the map"
 BORDER_TARGET = "border"
+Callback = Callable[[], None]  # a widget callback (the page's rerun of the parts it changes)
 
 
 @st.cache_data(show_spinner=False)
@@ -57,8 +60,9 @@ def _choices(options: dict[str, str], key: str) -> list[str]:
 MAP_KEY = "map"
 
 
-def on_map_change() -> None:
-    """st_folium's change callback: keep the last two map clicks (lat, lon) for measuring.
+def on_map_change() -> bool:
+    """st_folium's change callback: keep the last two map clicks (lat, lon) for measuring;
+    True when this value brought a point to measure.
 
     A callback runs before the script, for every click, even when a quick second click
     interrupts the rerun of the first one, so no click is lost. Only a click not seen before
@@ -67,30 +71,35 @@ def on_map_change() -> None:
     ss = st.session_state
     clicked = (ss.get(MAP_KEY) or {}).get("last_clicked")
     if not clicked:
-        return
+        return False
     point = (round(float(clicked["lat"]), 5), round(float(clicked["lng"]), 5))
     if ss.get("_seen_click") == point:
-        return
+        return False
     ss["_seen_click"] = point
     if ss.get("measure_mode") != CLICK_MODE:
-        return
+        return False
     clicks = ss.setdefault("clicks", [])
     clicks.append(point)
     del clicks[:-2]
+    return True
 
 
-def _clear_clicks() -> None:
+def _clear_clicks(then: Callback | None = None) -> None:
     """Forget the clicked points (before the script draws the count), so the same spot can
-    be clicked again."""
+    be clicked again; then ``then`` (the page's rerun of the map and tools)."""
     st.session_state["clicks"] = []
     st.session_state.pop("_seen_click", None)
+    if then is not None:
+        then()
 
 
-def _sites_to_measure(options: dict[str, str]) -> tuple[str, str] | None:
+def _sites_to_measure(options: dict[str, str],
+                      on_change: Callback | None) -> tuple[str, str] | None:
     """Draw the site pickers (or the clicked points) and return the pair to measure."""
     ss = st.session_state
     if ss.get("measure_mode") == CLICK_MODE:
-        st.button("Clear clicked points", key="clear_clicks", on_click=_clear_clicks)
+        st.button("Clear clicked points", key="clear_clicks", on_click=_clear_clicks,
+                  args=(on_change,))
         clicks = ss.get("clicks", [])
         st.caption(f"{len(clicks)} of 2 points clicked. Clicking again replaces the older one.")
         if clicks:
@@ -99,9 +108,9 @@ def _sites_to_measure(options: dict[str, str]) -> tuple[str, str] | None:
     else:
         hint = "Pick a place or type LAT,LON (e.g. 26.37,63.49)"
         st.selectbox("From", _choices(options, "measure_a"), key="measure_a",
-                     placeholder=hint, accept_new_options=True, help=hint)
+                     placeholder=hint, accept_new_options=True, help=hint, on_change=on_change)
         st.selectbox("To", _choices(options, "measure_b"), key="measure_b", placeholder=hint,
-                     accept_new_options=True, help=hint)
+                     accept_new_options=True, help=hint, on_change=on_change)
     return _pair(options)
 
 
@@ -121,9 +130,11 @@ def _pair(options: dict[str, str]) -> tuple[str, str] | None:
     return options.get(a, a), options.get(b, b)
 
 
-def measure_panel(initial: dict, *, draw: bool = True) -> list[dict]:
+def measure_panel(initial: dict, *, draw: bool = True,
+                  on_change: Callback | None = None) -> list[dict]:
     """Two sites → geodesic distance (km, mi, nmi), bearings and the path; plus a matrix.
-    ``draw=False``: only the map's layer (the path), from the panel's state, no widgets."""
+    ``draw=False``: only the map's layer (the path), from the panel's state, no widgets.
+    ``on_change``: called when a value that changes the map's path changes."""
     from dashboard import sites
 
     options = site_options()
@@ -131,8 +142,8 @@ def measure_panel(initial: dict, *, draw: bool = True) -> list[dict]:
     _init_select("measure_b", initial.get("b", ""), options, "panjgur")
     if draw:
         st.radio("Sites", [LIST_MODE, CLICK_MODE], key="measure_mode", horizontal=True,
-                 label_visibility="collapsed")
-    pair = _sites_to_measure(options) if draw else _pair(options)
+                 label_visibility="collapsed", on_change=on_change)
+    pair = _sites_to_measure(options, on_change) if draw else _pair(options)
     specs = []
     if pair:
         try:
@@ -203,11 +214,12 @@ def buffer_targets() -> dict[str, str]:
 
 def buffer_panel(events: gpd.GeoDataFrame, places: gpd.GeoDataFrame, initial: dict,
                  lonlat: tuple[np.ndarray, np.ndarray] | None = None, *,
-                 draw: bool = True) -> list[dict]:
+                 draw: bool = True, on_change: Callback | None = None) -> list[dict]:
     """Target + radii → geodesic buffers drawn, with the events and places inside listed
     (the first settings.PAGE_TABLE_ROWS of them). ``lonlat``: the events' (lon, lat) in
     degrees when the page has them cached. ``draw=False``: only the map's layer (the
-    buffers), from the panel's state, no widgets and no counting."""
+    buffers), from the panel's state, no widgets and no counting. ``on_change``: called
+    when the target or the radii change."""
     from dashboard import analysis
 
     targets = buffer_targets()
@@ -218,9 +230,10 @@ def buffer_panel(events: gpd.GeoDataFrame, places: gpd.GeoDataFrame, initial: di
         st.session_state["buffer_radii"] = ", ".join(f"{r:g}" for r in initial.get("radii", ()))
     if draw:
         st.selectbox("Buffer around", list(targets), key="buffer_target", index=None,
-                     placeholder="Choose the border, a province or a site…")
+                     placeholder="Choose the border, a province or a site…",
+                     on_change=on_change)
         st.text_input("Radii in km (comma-separated)", key="buffer_radii",
-                      placeholder="e.g. 25, 50, 100")
+                      placeholder="e.g. 25, 50, 100", on_change=on_change)
     label, text = st.session_state["buffer_target"], st.session_state["buffer_radii"] or ""
     if label not in targets or not text.strip():
         if draw:
@@ -295,9 +308,10 @@ def _sabz_koh_readings() -> list:
     return locate.readings("sabz-koh")
 
 
-def claims_panel(*, draw: bool = True) -> list[dict]:
+def claims_panel(*, draw: bool = True, on_change: Callback | None = None) -> list[dict]:
     """The article's claims vs measured values, and the Sabz Koh candidate region.
-    ``draw=False``: only the map's layers (the region), from the panel's state, no widgets."""
+    ``draw=False``: only the map's layers (the region), from the panel's state, no widgets.
+    ``on_change``: called when the region is switched on or off."""
     if not draw:
         if not st.session_state.get("show_region", True):
             return []
@@ -316,7 +330,7 @@ def claims_panel(*, draw: bool = True) -> list[dict]:
     st.caption("The full table, with each claim, its source and how it was measured, is "
                "below the map.")
     show = st.checkbox("Show the Sabz Koh candidate region on the map", key="show_region",
-                       value=True)
+                       value=True, on_change=on_change)
     if not show:
         return []
     groups = []

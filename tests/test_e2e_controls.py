@@ -58,6 +58,7 @@ Map: click a marker → popup                         test_clicking_a_marker_ope
 Events table: row select                            e2e::test_selecting_a_table_row_…,
                                                     test_sorted_table_row_select_highlights_that_row
 Events table: column sort (header click)            test_sorted_table_row_select_highlights_that_row
+(a row select or a site pick reruns only its parts) test_a_row_select_redraws_only_the_map_and_…
 (any update: unchanged map layers are kept)         test_an_update_rebuilds_only_what_changed_…
 ==================================================  ==============================================
 """
@@ -748,6 +749,70 @@ def test_an_update_rebuilds_only_what_changed_and_keeps_the_drawing_order(page, 
         .some(e => e.textContent.includes('·'))""")
     assert frame.evaluate("""() => [...document.querySelectorAll('.dash-icon[data-kept]')]
         .filter(e => e.isConnected).length""") == icons
+    _healthy(page, app)
+
+
+def _record_replies(pg) -> list[bytes]:
+    """Every WebSocket message the server sends the page from now on (raw ForwardMsg bytes)."""
+    got: list[bytes] = []
+    pg.on("websocket", lambda ws: ws.on(
+        "framereceived", lambda data: got.append(data) if isinstance(data, bytes) else None))
+    return got
+
+
+def _elements(replies: list[bytes]) -> list[tuple[str, str]]:
+    """(element kind, element id or text) of each element the server (re)drew in ``replies``."""
+    from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
+
+    out = []
+    for data in replies:
+        msg = ForwardMsg()
+        msg.ParseFromString(data)
+        if msg.WhichOneof("type") != "delta" or msg.delta.WhichOneof("type") != "new_element":
+            continue
+        kind = msg.delta.new_element.WhichOneof("type")
+        body = getattr(msg.delta.new_element, kind)
+        out.append((kind, getattr(body, "id", "") or getattr(body, "body", "")))
+    return out
+
+
+def _idle(pg) -> None:
+    """Wait until Streamlit has finished its run and nothing more comes for a moment."""
+    pg.locator("[data-testid=stApp][data-test-script-state=notRunning]").wait_for()
+    pg.wait_for_timeout(500)
+    pg.locator("[data-testid=stApp][data-test-script-state=notRunning]").wait_for()
+
+
+def test_a_row_select_redraws_only_the_map_and_a_site_pick_leaves_the_table(page, app):
+    """The page's parts rerun apart (app.py: the map, the tools, the tabs under the map): a
+    table row sends back the map's part alone, not the table (the browser would redraw the
+    grid) nor the tools; picking a site sends the map and the tools, not the table."""
+    replies = _record_replies(page)
+    frame = _open(page, app)
+    grid = page.locator(".st-key-event_table").first
+    grid.wait_for()
+    _idle(page)
+    del replies[:]
+    grid.scroll_into_view_if_needed()
+    box = grid.bounding_box()
+    page.mouse.click(box["x"] + 15, box["y"] + 35 + 18)  # the first row's selection cell
+    frame.wait_for_function("""() => [...document.querySelectorAll('.dash-label')]
+        .some(e => e.textContent.includes('·'))""", polling=100)
+    _idle(page)
+    kinds = _elements(replies)
+    assert any(k == "markdown" and t.startswith("Showing") for k, t in kinds), kinds
+    assert {k for k, _ in kinds} <= {"markdown", "component_instance"}, kinds
+
+    del replies[:]
+    to_box = page.locator("[data-testid=stSelectbox]", has_text="To")
+    to_box.scroll_into_view_if_needed()
+    _pick(page, to_box, "Kerman", "Kerman · place")
+    _wait_tooltip(page, "Sabz Koh → Kerman")
+    _idle(page)
+    kinds = _elements(replies)
+    assert any(k == "metric" for k, _ in kinds), kinds  # the tools: the new distance
+    assert any(k == "markdown" and t.startswith("Showing") for k, t in kinds), kinds
+    assert not [t for k, t in kinds if "event_table" in t], kinds
     _healthy(page, app)
 
 
