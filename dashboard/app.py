@@ -270,10 +270,18 @@ def _on_map_value() -> None:
     measured = page_tools.on_map_change()
     if not ready:
         return
-    scope = [MAP_PART] + ([TOOLS] if measured else [])
+    st.rerun(scope=_with_view_followers([MAP_PART] + ([TOOLS] if measured else [])))
+
+
+def _with_view_followers(scope: list[str]) -> list[str]:
+    """``scope`` plus the parts that follow the map's view: the table with many events (it
+    lists the events in view) and the Data tab when open (its pictures are of the view)."""
+    ss = st.session_state
+    if ss.get("tab") == page_state.TABS[3] and TOOLS not in scope:
+        scope = [*scope, TOOLS]
     if (ss.get(_SHOWN) or {}).get("big"):
-        scope.append(BELOW)
-    st.rerun(scope=scope)
+        scope = [*scope, BELOW]
+    return scope
 
 
 def _page() -> None:
@@ -355,8 +363,9 @@ def _map_part() -> None:
     results = page_tools.buffer_panel(view_events, page_data.layer("places"), initial,
                                       draw=False) + page_tools.claims_panel(draw=False)
     measured = page_tools.measure_panel(initial, draw=False)
-    table = page_events.session_event_table(content.table_events, types)
+    table = None  # a new session's first run draws the map alone: no table yet
     if ss.get(MAP_READY):
+        table = page_events.session_event_table(content.table_events, types)
         measured += page_events.selected_event(table, view_events)
     specs = _map_specs(content, types, results, measured)
     # what the tools and the tabs under the map show (drawn after this part, or alone)
@@ -459,10 +468,9 @@ def _show_map(view_events: object, events: object, content: page_events.MapConte
 
 def _on_row() -> None:
     """A table row was selected: rerun the map alone (the table shows the selection already;
-    drawing it and the tools again cost the browser ~0.1 s), or with many events, whose table
-    lists the events in the map's view, the map and the table."""
-    big = (st.session_state.get(_SHOWN) or {}).get("big")
-    st.rerun(scope=[MAP_PART, BELOW] if big else MAP_PART)
+    drawing it and the tools again cost the browser ~0.1 s), and the parts that follow the
+    map's view (the table with many events, the open Data tab)."""
+    st.rerun(scope=_with_view_followers([MAP_PART]))
 
 
 @st.fragment(key=BELOW)
@@ -501,11 +509,12 @@ def main() -> None:
         _page()
     except DashboardError as err:
         st.error(md_escape(err))
-    with top:
-        st.title(TITLE)
-        st.caption("Strikes, retaliation and diplomacy around the Iran–Pakistan border. Click "
-                   "a symbol for details and sources; every distance is an exact WGS84 "
-                   "geodesic.")
+    finally:  # also above Streamlit's box for an unexpected error
+        with top:
+            st.title(TITLE)
+            st.caption("Strikes, retaliation and diplomacy around the Iran–Pakistan border. "
+                       "Click a symbol for details and sources; every distance is an exact "
+                       "WGS84 geodesic.")
 
 
 main()

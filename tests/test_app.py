@@ -304,6 +304,22 @@ def test_a_store_that_changes_on_every_look_does_not_keep_the_page_from_drawing(
     assert next(looks) < 20  # a few looks, not a loop
 
 
+def test_an_unexpected_error_shows_under_the_page_title(monkeypatch):
+    """The title is written after the page's body (main()); an error nobody foresaw still
+    gets it above Streamlit's error box."""
+    from dashboard import page_events
+
+    def broken(*_a, **_k):
+        raise RuntimeError("an error nobody foresaw")
+
+    monkeypatch.setattr(page_events, "map_content", broken)
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.session_state[MAP_READY] = True
+    at.run()
+    assert at.exception  # its details are kept for the server log (showErrorDetails off)
+    assert [t.value for t in at.title] == ["Iran–Pakistan border crisis, January 2024"]
+
+
 def test_untrusted_category_and_names_are_plain_text():
     EventStore().upsert(_store_event("TST-2", category="![x](http://198.51.100.7/t.png)",
                                      location="[update](https://evil.example/login)"),

@@ -813,6 +813,21 @@ def test_a_row_select_redraws_only_the_map_and_a_site_pick_leaves_the_table(page
     assert any(k == "metric" for k, _ in kinds), kinds  # the tools: the new distance
     assert any(k == "markdown" and t.startswith("Showing") for k, t in kinds), kinds
     assert not [t for k, t in kinds if "event_table" in t], kinds
+
+    # with the Data tab open, its map pictures are of the view, so a row redraws it too
+    _tab(page, "Data")
+    _idle(page)
+    del replies[:]
+    grid.scroll_into_view_if_needed()
+    box = grid.bounding_box()
+    page.mouse.click(box["x"] + 15, box["y"] + 2 * 35 + 18)  # the second row
+    frame.wait_for_function("""() => [...document.querySelectorAll('.dash-label')]
+        .some(e => e.textContent.includes('·') && !e.textContent.startsWith('Rask'))""",
+                            polling=100)
+    _idle(page)
+    kinds = _elements(replies)
+    assert any(k == "download_button" for k, _ in kinds), kinds
+    assert not [t for k, t in kinds if "event_table" in t], kinds
     _healthy(page, app)
 
 
