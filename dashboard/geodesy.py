@@ -397,7 +397,6 @@ _BRANCH = 4  # children per node of the segment hierarchy
 _KAPPA = 5e-17  # 1/m²: chord vs geodesic ranking slack is ≤ κ c² × separation (measured 3.6e-17)
 _FREE_SLACK_M = 0.3  # below this slack the chord-nearest segment is taken without a basin check
 _DUMMY_M = 1e15  # a padding node of the search tables sits this far (m) from every point
-_MAX_CANDIDATES = 64  # segments kept per point and level; more → the exact path
 _FAST_CHUNK = 16_384  # points per vectorised pass (bounds memory)
 _POLAR_LAT = 89.9  # points or vertices nearer a pole than this take the exact path
 _FAR_CHORD_M = 4_900_000.0  # farther (chord ≈ 5,000 km geodesic): the exact path

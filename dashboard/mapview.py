@@ -131,20 +131,20 @@ def bounds_view(
     south: float, west: float, north: float, east: float, *, width_px: int = 900,
     height_px: int = 620,
 ) -> tuple[tuple[float, float], int]:
-    """Centre (lat, lon) and integer Web-Mercator zoom fitting a lat/lon box in a map that size."""
-
-    def merc_y(lat: float) -> float:
-        s = np.sin(np.radians(np.clip(lat, -85.0, 85.0)))
-        return float(np.log((1 + s) / (1 - s)) / 2)
-
+    """Centre (lat, lon) and integer Web-Mercator zoom fitting a lat/lon box in a map that size
+    (latitudes beyond ±85° count as ±85°)."""
+    x0, y_north = world_px(0.0, np.clip(north, -_VIEW_LAT, _VIEW_LAT), 0)
+    _, y_south = world_px(0.0, np.clip(south, -_VIEW_LAT, _VIEW_LAT), 0)
     lon_span = max(east - west, 1e-6) / 360.0
-    y_span = max(merc_y(north) - merc_y(south), 1e-6) / (2 * np.pi)
+    y_span = max(float(y_south - y_north) / 256.0, 1e-6)
     zoom_x = np.log2(width_px / 256.0 / lon_span)
     zoom_y = np.log2(height_px / 256.0 / y_span)
     zoom = int(np.clip(np.floor(min(zoom_x, zoom_y)), 1, 14))
-    y_mid = (merc_y(north) + merc_y(south)) / 2
-    lat_mid = float(np.degrees(np.arctan(np.sinh(y_mid))))
-    return (round(lat_mid, 5), round((west + east) / 2, 5)), zoom
+    _, lat_mid = world_lonlat(x0, (y_north + y_south) / 2, 0)
+    return (round(float(lat_mid), 5), round((west + east) / 2, 5)), zoom
+
+
+_VIEW_LAT = 85.0  # views the page sets or reads are kept within ±85° latitude
 
 
 _MAX_LAT = 85.0511287798  # Leaflet's Web-Mercator latitude limit
@@ -172,33 +172,22 @@ def view_bounds(center: tuple[float, float], zoom: int, *, width_px: int = 700,
                 height_px: int = 620) -> tuple[float, float, float, float]:
     """(min_lon, min_lat, max_lon, max_lat) in degrees shown by a Web-Mercator map of that
     size in pixels centred on ``center`` (lat, lon) at integer ``zoom`` (inverse of
-    :func:`bounds_view`)."""
+    :func:`bounds_view`; latitudes within ±85°, longitudes within ±180°)."""
     lat, lon = center
-    world_px = 256.0 * 2.0 ** zoom
-    half_lon = width_px / 2 / world_px * 360.0
-    s = np.sin(np.radians(np.clip(lat, -85.0, 85.0)))
-    y = np.log((1 + s) / (1 - s)) / 2
-    half_y = height_px / 2 / world_px * 2 * np.pi
-
-    def to_lat(v: float) -> float:
-        return float(np.degrees(np.arctan(np.sinh(v))))
-
-    return (max(lon - half_lon, -180.0), max(to_lat(y - half_y), -85.0),
-            min(lon + half_lon, 180.0), min(to_lat(y + half_y), 85.0))
+    x, y = world_px(lon, np.clip(lat, -_VIEW_LAT, _VIEW_LAT), zoom)
+    west, north = world_lonlat(x - width_px / 2, y - height_px / 2, zoom)
+    east, south = world_lonlat(x + width_px / 2, y + height_px / 2, zoom)
+    return (max(float(west), -180.0), max(float(south), -_VIEW_LAT),
+            min(float(east), 180.0), min(float(north), _VIEW_LAT))
 
 
 def view_size_px(bounds: tuple[float, float, float, float], zoom: int) -> tuple[int, int]:
     """(width, height) in pixels of a Web-Mercator map showing ``bounds`` (min_lon, min_lat,
     max_lon, max_lat, degrees) at integer ``zoom`` (inverse of :func:`view_bounds`)."""
     w, s_, e, n = bounds
-    world_px = 256.0 * 2.0 ** zoom
-
-    def merc(lat: float) -> float:
-        sin = np.sin(np.radians(np.clip(lat, -85.0, 85.0)))
-        return float(np.log((1 + sin) / (1 - sin)) / 2)
-
-    return (round((e - w) / 360.0 * world_px),
-            round((merc(n) - merc(s_)) / (2 * np.pi) * world_px))
+    x0, y0 = world_px(w, np.clip(n, -_VIEW_LAT, _VIEW_LAT), zoom)
+    x1, y1 = world_px(e, np.clip(s_, -_VIEW_LAT, _VIEW_LAT), zoom)
+    return round(float(x1 - x0)), round(float(y1 - y0))
 
 
 class _LayerCss(MacroElement):
