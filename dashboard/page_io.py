@@ -178,8 +178,8 @@ def _picture_buttons(shown: Callable[[], gpd.GeoDataFrame],
 
     st.caption("Map for publication (title, dates, legend, scale bar, north arrow, sources), "
                "rendered on the server for the current view and filters:")
-    cols = st.columns(3)
-    for col, fmt in zip(cols, ("png", "svg", "pdf"), strict=True):
-        col.download_button(f"Download map as {fmt.upper()}", key=f"dl_map_{fmt}",
-                            data=lambda fmt=fmt: render(fmt), file_name=f"iran-pakistan-map.{fmt}",
-                            mime=_PICTURE_MIME[fmt], width="stretch", on_click="ignore")
+    # one under the other: side by side in the tool column their labels were cut ("Downl…")
+    for fmt in ("png", "svg", "pdf"):
+        st.download_button(f"Download map as {fmt.upper()}", key=f"dl_map_{fmt}",
+                           data=lambda fmt=fmt: render(fmt), file_name=f"iran-pakistan-map.{fmt}",
+                           mime=_PICTURE_MIME[fmt], width="stretch", on_click="ignore")

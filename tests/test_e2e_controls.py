@@ -981,6 +981,11 @@ def test_download_map_html(page, app):
 
 def test_download_map_svg_and_pdf(page, app):
     _open(page, app, "tab=Data")
+    for fmt in ("PNG", "SVG", "PDF"):  # each label is shown whole, not cut to "Downl…"
+        label = page.get_by_role("button", name=f"Download map as {fmt}").locator("p").first
+        # the label's box clips with an ellipsis when the text is wider than the button
+        assert label.evaluate(
+            "e => e.parentElement.scrollWidth <= e.parentElement.clientWidth"), fmt
     svg = _download(page, "Download map as SVG")
     assert b"<svg" in svg[:2000] and svg.rstrip().endswith(b"</svg>")
     pdf = _download(page, "Download map as PDF")
