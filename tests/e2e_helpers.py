@@ -141,3 +141,37 @@ def map_eval(frame, js_function: str, arg=None):
           }}
           throw new Error('no Leaflet map in the frame');
         }}""", arg)
+
+
+# Streamlit draws a widget whose code is still loading as a grey skeleton of another height;
+# when the code arrives the widget replaces it and everything under it moves. On a loaded CI
+# machine that can happen after the script run has ended, so a click aimed at a spot measured
+# before lands elsewhere (a row select that selected nothing, CI of stop 19).
+PAGE_SETTLED_JS = """() => {
+  const app = document.querySelector('[data-testid=stApp]');
+  if (!app || app.getAttribute('data-test-script-state') !== 'notRunning') return false;
+  return ![...document.querySelectorAll('[data-testid=stSkeleton]')]
+    .some(e => e.getBoundingClientRect().height > 0); }"""
+
+
+def wait_settled(pg, timeout: int = STEP_MS) -> None:
+    """Wait until no script run is going on and no widget on the page is still a skeleton."""
+    pg.wait_for_function(PAGE_SETTLED_JS, timeout=timeout, polling=100)
+
+
+def click_grid(pg, grid, x: float, y: float, timeout: int = STEP_MS) -> None:
+    """Click the st.dataframe ``grid`` at (x, y) pixels from its top left corner, as a person
+    does once the table is drawn (its canvas, not a skeleton) and the page has stopped moving.
+    Rows are 35 px high under a 35 px header: the first row's selection cell is (15, 53)."""
+    grid.locator("canvas[data-testid=data-grid-canvas]").first.wait_for(timeout=timeout)
+    wait_settled(pg, timeout)
+    top = grid.locator(".dvn-scroller").first  # the grid's layer that takes the pointer
+    top.scroll_into_view_if_needed(timeout=timeout)
+    outer, inner = grid.bounding_box(), top.bounding_box()
+    top.click(position={"x": x - (inner["x"] - outer["x"]), "y": y - (inner["y"] - outer["y"])},
+              timeout=timeout)
+
+
+def select_row(pg, grid, row: int = 1, timeout: int = STEP_MS) -> None:
+    """Select the table's ``row``-th visible row (1 = first) with its selection cell."""
+    click_grid(pg, grid, 15, 35 * row + 18, timeout)

@@ -30,6 +30,7 @@ from pathlib import Path
 from urllib.parse import urlparse
 
 import pytest
+from e2e_helpers import select_row, wait_settled
 
 pytestmark = pytest.mark.e2e
 DATA = Path(__file__).parent / "data"
@@ -519,11 +520,15 @@ def test_download_map_as_png_is_a_real_picture(page):
 def test_selecting_a_table_row_highlights_the_event_and_scrolls_the_map_into_view(page):
     frame = _map(page)
     grid = page.locator(".st-key-event_table").first
-    grid.scroll_into_view_if_needed()
-    page.mouse.wheel(0, 400)
-    page.wait_for_timeout(500)
-    box = grid.bounding_box()
-    page.mouse.click(box["x"] + 15, box["y"] + 35 + 18)  # the first row's selection cell
+    grid.locator("canvas[data-testid=data-grid-canvas]").first.wait_for()
+    wait_settled(page)
+    page.set_viewport_size({"width": 1440, "height": 500})  # a laptop window, half full
+    grid.evaluate("e => e.scrollIntoView({block: 'start'})")  # the map above the window
+    page.wait_for_timeout(300)
+    out_of_view = f"""() => document.querySelector("{MAP_IFRAME}").getBoundingClientRect()
+        .bottom <= 0"""
+    assert page.evaluate(out_of_view)  # so the row select must bring the map back
+    select_row(page, grid, 1)
     frame.wait_for_function("""() => [...document.querySelectorAll('.dash-label')]
         .some(e => e.textContent.includes('·'))""", timeout=30_000)
     page.wait_for_function(f"""() => {{

@@ -80,8 +80,10 @@ from e2e_helpers import (
     FIRST_RENDER_MS,
     MAP_IFRAME,
     STEP_MS,
+    click_grid,
     map_eval,
     map_frame,
+    select_row,
     start_server,
     stop_server,
     wait_map,
@@ -742,9 +744,7 @@ def test_an_update_rebuilds_only_what_changed_and_keeps_the_drawing_order(page, 
     icons = frame.evaluate("""() => { const icons = [...document.querySelectorAll('.dash-icon')];
         icons.forEach(e => e.setAttribute('data-kept', '1')); return icons.length; }""")
     grid = page.locator(".st-key-event_table").first
-    grid.scroll_into_view_if_needed()
-    box = grid.bounding_box()
-    page.mouse.click(box["x"] + 15, box["y"] + 35 + 18)  # the first row's selection cell
+    select_row(page, grid, 1)
     frame.wait_for_function("""() => [...document.querySelectorAll('.dash-label')]
         .some(e => e.textContent.includes('·'))""")
     assert frame.evaluate("""() => [...document.querySelectorAll('.dash-icon[data-kept]')]
@@ -793,9 +793,7 @@ def test_a_row_select_redraws_only_the_map_and_a_site_pick_leaves_the_table(page
     grid.wait_for()
     _idle(page)
     del replies[:]
-    grid.scroll_into_view_if_needed()
-    box = grid.bounding_box()
-    page.mouse.click(box["x"] + 15, box["y"] + 35 + 18)  # the first row's selection cell
+    select_row(page, grid, 1)
     frame.wait_for_function("""() => [...document.querySelectorAll('.dash-label')]
         .some(e => e.textContent.includes('·'))""", polling=100)
     _idle(page)
@@ -818,9 +816,7 @@ def test_a_row_select_redraws_only_the_map_and_a_site_pick_leaves_the_table(page
     _tab(page, "Data")
     _idle(page)
     del replies[:]
-    grid.scroll_into_view_if_needed()
-    box = grid.bounding_box()
-    page.mouse.click(box["x"] + 15, box["y"] + 2 * 35 + 18)  # the second row
+    select_row(page, grid, 2)
     frame.wait_for_function("""() => [...document.querySelectorAll('.dash-label')]
         .some(e => e.textContent.includes('·') && !e.textContent.startsWith('Rask'))""",
                             polling=100)
@@ -1107,12 +1103,9 @@ def test_sorted_table_row_select_highlights_that_row(page, app):
     page.get_by_role("tab", name="Events table").scroll_into_view_if_needed()
     grid = page.locator("[data-testid=stDataFrame]").filter(
         has=page.locator("table", has_text="Border distance")).first
-    grid.scroll_into_view_if_needed()
-    box = grid.bounding_box()
-    date_header = (box["x"] + 80, box["y"] + 18)
-    page.mouse.click(*date_header)  # sort by date, ascending
+    click_grid(page, grid, 80, 18)  # the Date header: sort by date, ascending
     page.wait_for_timeout(300)
-    page.mouse.click(*date_header)  # and descending: the last event comes first
+    click_grid(page, grid, 80, 18)  # and descending: the last event comes first
     _shot(page, "table-sorted")
     page.wait_for_function("""(d) => { const t = [...document.querySelectorAll(
         '[data-testid=stDataFrame] table')].find(t => t.innerText.includes('Border distance'));
@@ -1123,7 +1116,7 @@ def test_sorted_table_row_select_highlights_that_row(page, app):
         '[data-testid=stDataFrame] table')].find(t => t.innerText.includes('Border distance'));
         return t.querySelectorAll('tbody tr')[0].innerText; }""")
     assert str(pd.to_datetime(last["event_date"]).date()) in first_row, first_row
-    page.mouse.click(box["x"] + 15, box["y"] + 35 + 18)  # the first row's selection cell
+    select_row(page, grid, 1)
     want = f"{last['location']} · {pd.to_datetime(last['event_date']).date()}"
     frame.wait_for_function("""(w) => [...document.querySelectorAll('.dash-label')]
         .some(e => e.textContent.includes(w))""", arg=want)

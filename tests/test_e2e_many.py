@@ -21,7 +21,15 @@ from urllib.parse import parse_qsl
 
 import geopandas as gpd
 import pytest
-from e2e_helpers import FIRST_RENDER_MS, MAP_IFRAME, STEP_MS, map_eval, start_server, stop_server
+from e2e_helpers import (
+    FIRST_RENDER_MS,
+    MAP_IFRAME,
+    STEP_MS,
+    map_eval,
+    select_row,
+    start_server,
+    stop_server,
+)
 
 from dashboard import events, mapview, settings
 from dashboard.store import EventStore
@@ -234,10 +242,9 @@ def test_selecting_a_row_among_many_events_highlights_it_and_settles(browser, ma
             const cells = [...t.querySelectorAll('tbody tr')[0].querySelectorAll('td, th')];
             return cells[head.indexOf('Location')].innerText.trim(); }""")
         assert location
-        box = grid.bounding_box()
         pg.wait_for_timeout(1500)  # the page's own first runs are over
         before = len(runs)
-        pg.mouse.click(box["x"] + 15, box["y"] + 35 + 18)  # the first row's selection cell
+        select_row(pg, grid, 1)
         frame = _frame(pg)
         frame.wait_for_function("""(w) => [...document.querySelectorAll('.dash-label')]
             .some(e => e.textContent.includes(w))""", arg=location, timeout=STEP_MS)
