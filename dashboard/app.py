@@ -42,6 +42,7 @@ CONTROLS_ANYWAY_S = 8.0  # seconds after which the controls come even without th
 #: Keys of the page's three parts (fragments): the map, the tools beside it, the tabs under it.
 MAP_PART, TOOLS, BELOW = "map", "tools", "below"
 _SHOWN = "_shown"  # what the map part showed last (events, layer specs, table), for the others
+_MAP_REPORTS = "_map_reports_view"  # the map was last drawn reporting its view (page_map.show)
 
 
 def _init_state(types: list[str], d0: dt.date, d1: dt.date) -> None:
@@ -169,7 +170,7 @@ def _map_view(big: bool, moved: bool = False) -> tuple[tuple[float, float, float
     if big and not moved and reported is not None:
         return reported
     width_px, height_px = page_data.map_size_px() or (page_events.MAP_WIDTH_PX, MAP_HEIGHT)
-    center, zoom = st.session_state["view"] if moved else _picture_view()
+    center, zoom = st.session_state["view"] if moved else _url_view()
     view = mapview.view_bounds(center, zoom, width_px=width_px, height_px=height_px), zoom
     if big and moved:  # the map will not report this view (page_map.show quiet): keep it
         st.session_state["_page_view"] = (view, _value_token())
@@ -252,25 +253,62 @@ def _browser_view() -> tuple[tuple[float, float] | None, int | None]:
     return vs.center, vs.zoom
 
 
-def _picture_view() -> tuple[tuple[float, float], int]:
-    """The view the person sees: the browser's centre/zoom from the URL, else the page's."""
+def _url_view() -> tuple[tuple[float, float], int]:
+    """Centre (lat, lon) and zoom of the URL the page was opened with, else the page's view.
+    (The browser writes the map's moves into its URL, but once the page has written the
+    query string Streamlit sends the page's own copy back with each run, not the URL.)"""
     vs = page_state.from_query(st.query_params.to_dict())
     center, zoom = st.session_state["view"]
     return (vs.center or center, vs.zoom or zoom)
 
 
+def _picture_view() -> tuple[tuple[float, float], int]:
+    """Centre (lat, lon) and zoom the person sees, for the Data tab's pictures and HTML map:
+    the map's last report of its view (it reports while the Data tab is open, and always
+    with many events), else :func:`_url_view`."""
+    reported = _reported_view()
+    if reported is None:
+        return _url_view()
+    (west, south, east, north), zoom = reported
+    center, _ = mapview.bounds_view(south, west, north, east)
+    return center, zoom
+
+
 def _on_map_value() -> None:
     """The map component sent a value (a click, its view, or its first drawing): the map
     part reruns, with the tools when the click is a point to measure, and with the table
-    when there are many events (it lists the events in the map's view). Its first drawing
-    reruns the whole page (the controls come after the map, see _page)."""
+    when there are many events (it lists the events in the map's view). With few events and
+    the Data tab open, a view or a click that measures nothing reruns the tools alone (the
+    tab's pictures are of the view). Its first drawing reruns the whole page (the controls
+    come after the map, see _page)."""
     ss = st.session_state
     ready = ss.get(MAP_READY)
     ss[MAP_READY] = True
     measured = page_tools.on_map_change()
     if not ready:
         return
-    st.rerun(scope=_with_view_followers([MAP_PART] + ([TOOLS] if measured else [])))
+    if not measured and not (ss.get(_SHOWN) or {}).get("big") and _data_tab_open():
+        # a pan or zoom (or a click that measures nothing) with few events changes nothing
+        # on the map; the Data tab's pictures follow the view
+        st.rerun(scope=[TOOLS])
+    else:
+        st.rerun(scope=_with_view_followers([MAP_PART] + ([TOOLS] if measured else [])))
+
+
+def _data_tab_open() -> bool:
+    """The tool column shows the Data tab (once the page has its controls; before the tabs
+    are first drawn, the tab the page was opened with)."""
+    ss = st.session_state
+    tab = ss.get("tab") or (ss.get("_initial") or {}).get("tab")
+    return bool(ss.get(MAP_READY)) and tab == page_state.TABS[3]
+
+
+def _on_tool_tab() -> None:
+    """Another tool tab was opened: rerun the tools, and the map too when it must start or
+    stop reporting its view (the Data tab's pictures follow the view)."""
+    ss = st.session_state
+    if _data_tab_open() != bool(ss.get(_MAP_REPORTS)):
+        st.rerun(scope=[MAP_PART, TOOLS])
 
 
 def _with_view_followers(scope: list[str]) -> list[str]:
@@ -395,7 +433,7 @@ def _tools_part() -> None:
         return
     _store_changed(page_data.store_version())
     view_events = shown["view_events"]
-    tabs = st.tabs(list(page_state.TABS), key="tab", on_change="rerun",
+    tabs = st.tabs(list(page_state.TABS), key="tab", on_change=_on_tool_tab,
                    default=ss["_initial"].get("tab") or page_state.TABS[0])
     _keep_closed_tools(tabs)
     if tabs[0].open:
@@ -457,9 +495,13 @@ def _show_map(view_events: object, events: object, content: page_events.MapConte
     center, zoom = ss["view"]
     # Clicks are always returned: streamlit-folium reads returned_objects only when the map
     # is first drawn, so they must be on from the start (see page_map.show). With many
-    # events the map also reports its view, so hexagons follow pans and zooms.
+    # events the map also reports its view, so hexagons follow pans and zooms; with the
+    # Data tab open it does too, so the tab's pictures are of the view the person sees.
+    report = _data_tab_open()
+    ss[_MAP_REPORTS] = report
     page_map.show(specs, _static_on(), key=page_tools.MAP_KEY, center=center, zoom=zoom,
-                  height=MAP_HEIGHT, on_change=_on_map_value, track_view=big, quiet=quiet)
+                  height=MAP_HEIGHT, on_change=_on_map_value, track_view=big, quiet=quiet,
+                  report_view=report)
     with head:
         st.caption(page_events.summary_line(view_events, events, ss["dates"]))
         if content.note:

@@ -306,7 +306,9 @@ class StaticRegistry(MacroElement):
 class StaticVisibility(MacroElement):
     """Shows exactly the registered static layers in ``keys`` (a one-line update). ``quiet``
     ([lat, lon, zoom]): a view the page moves the map to and has already drawn the content
-    for, so the map does not report it back (static/dash/view.js)."""
+    for, so the map does not report it back (static/dash/view.js). ``report``: the values the
+    map sends the page from now on (streamlit-folium's returned objects, e.g. ["last_clicked",
+    "bounds", "zoom"]); None leaves them as the map was mounted with."""
 
     _template = Template(
         """
@@ -323,15 +325,31 @@ class StaticVisibility(MacroElement):
           });
         })({{ this.map_name() }}, {{ this.keys|tojson }});
         window.__dashQuietView = {{ this.quiet|tojson }};
+        {% if this.report is not none %}
+        (function (map, report) {
+          var g = window.__GLOBAL_DATA__;
+          if (!g) { return; }
+          var was = (g.returned_objects || []).join(",");
+          g.returned_objects = report;
+          // starting to report the view: report the one shown now (streamlit-folium sends
+          // on moveend, and only what changed since its last value)
+          if (was !== report.join(",") && report.indexOf("bounds") >= 0 &&
+              was.indexOf("bounds") < 0) {
+            setTimeout(function () { map.fire("moveend"); }, 0);
+          }
+        })({{ this.map_name() }}, {{ this.report|tojson }});
+        {% endif %}
         {% endmacro %}
         """
     )
 
-    def __init__(self, keys: Sequence[str], quiet: Sequence[float] | None = None) -> None:
+    def __init__(self, keys: Sequence[str], quiet: Sequence[float] | None = None,
+                 report: Sequence[str] | None = None) -> None:
         super().__init__()
         self._name = "StaticVisibility"
         self.keys = list(keys)
         self.quiet = [float(v) for v in quiet] if quiet is not None else None
+        self.report = [str(k) for k in report] if report is not None else None
 
     def map_name(self) -> str:
         """JS name of the map this element ends up on (its nearest folium.Map ancestor)."""

@@ -176,8 +176,10 @@ def _picture_buttons(shown: Callable[[], gpd.GeoDataFrame],
         except DashboardError as err:  # shown in place of the file: one sentence
             return str(err).encode()
 
+    (lat, lon), zoom = view
     st.caption("Map for publication (title, dates, legend, scale bar, north arrow, sources), "
-               "rendered on the server for the current view and filters:")
+               f"rendered on the server for the filters and the map's view (centre "
+               f"{lat:.2f},{lon:.2f} · zoom {zoom}):")
     # one under the other: side by side in the tool column their labels were cut ("Downl…")
     for fmt in ("png", "svg", "pdf"):
         st.download_button(f"Download map as {fmt.upper()}", key=f"dl_map_{fmt}",

@@ -72,7 +72,7 @@ def to_group(spec: LayerSpec) -> folium.FeatureGroup:
         elif "legend" in layer:
             Legend(layer["legend"]).add_to(fg)
         elif "visible" in layer:
-            StaticVisibility(layer["visible"], layer.get("quiet")).add_to(fg)
+            StaticVisibility(layer["visible"], layer.get("quiet"), layer.get("report")).add_to(fg)
         else:
             GeoJsonLayer(**layer).add_to(fg)
     return fg

@@ -193,24 +193,28 @@ def _control_js(names: Sequence[tuple[int, str]]) -> str:
 def show(specs: Sequence[page_layers.LayerSpec], static_on: Sequence[str], *, key: str,
          center: tuple[float, float], zoom: int, height: int,
          on_change: Callable[[], None], track_view: bool = False,
-         quiet: bool = False) -> Any:
+         quiet: bool = False, report_view: bool = False) -> Any:
     """Draw the map: the cached base map, ``static_on`` static layers visible, and ``specs``
     (dynamic layer specs, bottom first). Returns the map's value: its last click and, with
     ``track_view``, its bounds and zoom (each pan or zoom then reruns the caller). The two
     kinds are separate components (streamlit-folium fixes what it returns when it mounts),
-    so switching ``track_view`` redraws the map once. ``quiet``: the page moves the map to
+    so switching ``track_view`` redraws the map once. ``report_view``: the map without
+    ``track_view`` reports its bounds and zoom too, from this update on, without being drawn
+    again (the update sets what it returns). ``quiet``: the page moves the map to
     ``center``/``zoom`` and has drawn its content already, so the map does not report that
     view back (one rerun less)."""
     base = _base_parts()
+    returned = ["last_clicked", "bounds", "zoom"] if track_view else ["last_clicked"]
     visibility = {"name": "Static layers", "control": False,
                   "layers": [{"visible": list(static_on),
-                              "quiet": [*center, zoom] if quiet and track_view else None}]}
+                              "quiet": [*center, zoom] if quiet and track_view else None,
+                              "report": ["last_clicked", "bounds", "zoom"]
+                              if track_view or report_view else returned}]}
     groups = [visibility, *specs]
     feature_group = "".join(_group_js(_dump(s), i) for i, s in enumerate(groups))
     feature_group += f"window.__dashSlotsEnd({len(groups)});\n"
     control = _control_js([(i, s["name"]) for i, s in enumerate(groups)
                            if s.get("control", True)])
-    returned = ["last_clicked", "bounds", "zoom"] if track_view else ["last_clicked"]
     hash_key = sf.generate_js_hash(base["leaflet"], key + (":view" if track_view else ""),
                                    False)
 

@@ -512,3 +512,33 @@ def test_the_events_table_is_kept_while_the_shown_events_are_the_same(monkeypatc
     assert page_events.session_event_table(CURATED.copy(), types) is not fewer
     relabelled = page_events.session_event_table(CURATED, [*types, "new type"])
     assert relabelled is not first and len(relabelled) == len(CURATED)
+
+
+def test_the_data_tab_pictures_are_of_the_view_the_map_reports(monkeypatch):
+    """While the Data tab is open the map reports its view (page_map.show report_view); its
+    picture caption and files then follow the map's own report, not the view the page was
+    opened with (Streamlit does not send the browser's URL back once the page has written it)."""
+    from dashboard import mapview, page_map
+
+    flags: list[bool] = []
+    show = page_map.show
+
+    def spy(*args, **kwargs):
+        flags.append(kwargs.get("report_view", False))
+        return show(*args, **kwargs)
+
+    monkeypatch.setattr(page_map, "show", spy)
+    at = _run({"tab": "Data", "c": "27.0000,62.0000", "z": "8"})
+    assert flags[-1] is True
+    assert any("centre 27.00,62.00 · zoom 8" in c.value for c in at.caption)
+    # the map's report after a pan (Leaflet's bounds and zoom, as streamlit-folium sends them)
+    bounds = mapview.view_bounds((29.5, 60.25), 7, width_px=684, height_px=620)
+    at.session_state["map"] = {"last_clicked": None, "zoom": 7, "bounds": {
+        "_southWest": {"lat": bounds[1], "lng": bounds[0]},
+        "_northEast": {"lat": bounds[3], "lng": bounds[2]}}}
+    at.run()
+    assert not at.exception, [e.message for e in at.exception]
+    assert any("centre 29.50,60.25 · zoom 7" in c.value for c in at.caption), \
+        [c.value for c in at.caption]
+    _open_tab(at, "Measure")
+    assert flags[-1] is False  # with another tab the map reports its clicks only

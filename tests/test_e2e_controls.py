@@ -88,6 +88,7 @@ from e2e_helpers import (
     stop_server,
     wait_map,
     wait_markers,
+    wait_settled,
 )
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 from playwright.sync_api import expect
@@ -422,6 +423,7 @@ def test_date_slider_keyboard_and_drag(page, app):
     _summary(page, len(kept), len(every))
 
     # drag the end handle to the middle of the track
+    wait_settled(page)  # nothing above the slider still loading: it stays where it is measured
     track = _sidebar(page).locator("[data-testid=stSlider]").bounding_box()
     end = thumbs.nth(1).locator("xpath=..").bounding_box()
     page.mouse.move(end["x"] + end["width"] / 2, end["y"] + end["height"] / 2)
@@ -989,6 +991,35 @@ def test_download_map_svg_and_pdf(page, app):
     _healthy(page, app)
 
 
+def test_data_tab_pictures_follow_a_pan(page, app):
+    """The Data tab's pictures and HTML map are of the view the person sees: a pan made
+    before the tab is opened, and one made while it is open (the map reports its view while
+    the tab is open, page_map.show report_view); with another tab it reports clicks only."""
+    frame = _open(page, app)
+    reported = "() => window.__GLOBAL_DATA__.returned_objects.join(',')"
+
+    def pan_and_see(dx: float, dy: float, open_tab: bool) -> tuple[float, float]:
+        before = _query(page).get("c")
+        _drag_map(page, frame, dx, dy)
+        q = _wait_query(page, lambda q: q.get("c") not in (None, before), "a new centre")
+        if open_tab:
+            _tab(page, "Data")
+        lat, lon = (float(v) for v in q["c"].split(","))
+        page.get_by_text(f"centre {lat:.2f},{lon:.2f} · zoom {q['z']}").wait_for()
+        return lat, lon
+
+    pan_and_see(-120, 60, open_tab=True)  # the map does not report pans yet: then the tab
+    frame.wait_for_function(f"() => ({reported})() === 'last_clicked,bounds,zoom'")
+    lat, lon = pan_and_see(150, 80, open_tab=False)
+    html = _download(page, "Download this map (HTML, works offline)").decode("utf-8")
+    centre = re.search(r"center:\s*\[\s*([-\d.]+),\s*([-\d.]+)\s*\]", html)
+    assert centre, html[:2000]
+    assert abs(float(centre[1]) - lat) < 1e-3 and abs(float(centre[2]) - lon) < 1e-3, centre[0]
+    _tab(page, "Measure")  # the map stops reporting its view
+    frame.wait_for_function(f"() => ({reported})() === 'last_clicked'")
+    _healthy(page, app)
+
+
 # ---------------------------------------------------------------------------------------------
 # controls inside the map
 
@@ -1010,6 +1041,21 @@ def test_time_step_buttons(page, app):
     frame.locator("[data-testid=time-all]").click()
     assert wait_markers(page, _pins(_curated(start=dt.date(2024, 1, 15),
                                              end=dt.date(2024, 1, 18))))
+    _healthy(page, app)
+
+
+def test_a_pan_after_opening_a_shared_view_stays_in_the_permalink(page, app):
+    """A link with a view (c, z) opens there; after a pan, a rerun must not put the link's
+    old view back into the URL (Streamlit sends the server the query it wrote, so the server
+    writes the opened view again; static/dash/view.js keeps the map's own)."""
+    frame = _open(page, app, "c=27.0000,62.0000&z=7")
+    wait_map(page, "(m) => m.getZoom() === 7 && Math.abs(m.getCenter().lng - 62) < 0.01")
+    _drag_map(page, frame, 150, 80)
+    q = _wait_query(page, lambda q: q.get("c") not in (None, "27.0000,62.0000"), "the pan")
+    _sidebar(page).get_by_text("Countries", exact=True).click()  # a rerun of the whole page
+    _wait_query(page, lambda q: "layers" in q, "the rerun's permalink")
+    page.wait_for_timeout(1000)  # the browser's check runs every 0.3 s
+    assert _query(page)["c"] == q["c"] and _query(page)["z"] == "7", _query(page)
     _healthy(page, app)
 
 

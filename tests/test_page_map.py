@@ -65,3 +65,20 @@ def test_old_base_scripts_of_other_versions_are_removed_and_the_rest_kept(tmp_pa
 def test_old_base_scripts_in_a_missing_folder_is_not_an_error(tmp_path, monkeypatch):
     monkeypatch.setattr(page_map, "GEN_DIR", tmp_path / "missing")
     assert page_map.remove_old_base_scripts(keep="base-00000000000000aa.js") == []
+
+
+def test_the_static_group_sets_what_the_map_reports_and_reports_the_view_when_that_starts():
+    """The first group of every update says which values the map sends the page (its clicks;
+    its bounds and zoom too while it tracks its view): switching needs no new map."""
+    def static_js(report: list[str] | None) -> str:
+        spec = {"name": "Static layers", "control": False,
+                "layers": [{"visible": ["border"], "quiet": None, "report": report}]}
+        return _js(spec, 0)
+
+    view = static_js(["last_clicked", "bounds", "zoom"])
+    assert "g.returned_objects = report;" in view
+    assert '})(map_div, ["last_clicked", "bounds", "zoom"]);' in view
+    # the view shown when reporting starts is sent at once (streamlit-folium sends on moveend)
+    assert 'map.fire("moveend")' in view
+    assert '})(map_div, ["last_clicked"]);' in static_js(["last_clicked"])
+    assert "returned_objects" not in static_js(None)  # left as the map was mounted with

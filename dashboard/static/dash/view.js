@@ -42,13 +42,16 @@
   }
 
   // A rerun of the page rewrites the URL from the server's state, which does not know where
-  // the map was moved to; put the map's view back whenever it has gone missing.
+  // the map was moved to: it drops the view, or writes back the one the page was opened
+  // with (Streamlit sends the server its own copy of the query, not the URL). Put the map's
+  // view back whenever the URL's differs; a view the page sets moves the map, whose
+  // moveend writes it.
   function keepUrlView() {
     try {
       var top = window.parent, v = window.__dashView;
       if (!v || !top || top === window || !top.history) { return; }
       var url = new URL(top.location.href);
-      if (url.searchParams.get("c") && url.searchParams.get("z")) { return; }
+      if (url.searchParams.get("c") === v.c && url.searchParams.get("z") === v.z) { return; }
       url.searchParams.set("c", v.c);
       url.searchParams.set("z", v.z);
       top.history.replaceState(top.history.state, "", url.toString());
