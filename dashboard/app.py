@@ -269,9 +269,17 @@ def _picture_view() -> tuple[tuple[float, float], int]:
     reported = _reported_view()
     if reported is None:
         return _url_view()
-    (west, south, east, north), zoom = reported
+    box, zoom = reported
+    west, south, east, north = mapview.world_box(box) or box
     center, _ = mapview.bounds_view(south, west, north, east)
     return center, zoom
+
+
+def _picture_box() -> tuple[float, float, float, float] | None:
+    """The box the map shows (min_lon, min_lat, max_lon, max_lat, degrees) as it last
+    reported it, on one world (mapview.world_box); None without a report."""
+    reported = _reported_view()
+    return mapview.world_box(reported[0]) if reported is not None else None
 
 
 def _on_map_value() -> None:
@@ -458,7 +466,8 @@ def _tools_part() -> None:
                 picture={"start": ss["dates"][0], "end": ss["dates"][1],
                          "discs": ss["layer_discs"],
                          "layers": {k for k in ("basemap", "countries", "provinces", "border",
-                                                "places") if ss.get(f"layer_{k}")}})
+                                                "places") if ss.get(f"layer_{k}")}},
+                bounds=_picture_box())
             page_io.batches_section()
     elif ss.get("upload_report"):
         ss[page_io.UPLOAD_REPORT_KEPT] = True

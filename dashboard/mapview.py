@@ -181,6 +181,21 @@ def view_bounds(center: tuple[float, float], zoom: int, *, width_px: int = 700,
             min(float(east), 180.0), min(float(north), _VIEW_LAT))
 
 
+def world_box(bounds: tuple[float, float, float, float]
+              ) -> tuple[float, float, float, float] | None:
+    """The part of a map view's box (min_lon, min_lat, max_lon, max_lat, degrees, as Leaflet
+    reports it: longitudes may run past ±180° after panning across the antimeridian) that lies
+    on one world: shifted by whole turns so its middle is within ±180°, then cut to ±180°
+    longitude and ±85° latitude. None when nothing of it is left."""
+    w, s_, e, n = (float(v) for v in bounds)
+    if not all(np.isfinite([w, s_, e, n])):
+        return None
+    shift = 360.0 * round((w + e) / 2.0 / 360.0)
+    box = (max(w - shift, -180.0), max(s_, -_VIEW_LAT), min(e - shift, 180.0),
+           min(n, _VIEW_LAT))
+    return box if box[0] < box[2] and box[1] < box[3] else None
+
+
 def view_size_px(bounds: tuple[float, float, float, float], zoom: int) -> tuple[int, int]:
     """(width, height) in pixels of a Web-Mercator map showing ``bounds`` (min_lon, min_lat,
     max_lon, max_lat, degrees) at integer ``zoom`` (inverse of :func:`view_bounds`)."""

@@ -125,11 +125,14 @@ def batches_section() -> None:
 def download_section(view_events: gpd.GeoDataFrame,
                      specs: Callable[[], Sequence[dict]],
                      view: tuple[tuple[float, float], int],
-                     picture: dict | None = None) -> None:
+                     picture: dict | None = None,
+                     bounds: tuple[float, float, float, float] | None = None) -> None:
     """Download the events shown (GeoJSON, CSV, GeoParquet), the current map as offline HTML
     and as a picture for publication (PNG/SVG/PDF from staticmap.render_map: same events, dates,
     layers and view). ``specs`` gives the map's layer specs (static ones included) when the
-    HTML is asked for; ``picture`` holds render_map's start, end, layers and discs.
+    HTML is asked for; ``picture`` holds render_map's start, end, layers and discs; ``view``
+    is the centre (lat, lon) and zoom, ``bounds`` the box the map shows (min_lon, min_lat,
+    max_lon, max_lat, degrees) when it reported one, else the pictures take a 700×620 px view.
 
     The files are generated only when a button is clicked (deferred callables).
     """
@@ -155,20 +158,21 @@ def download_section(view_events: gpd.GeoDataFrame,
     st.download_button("Download this map (HTML, works offline)", key="dl_html",
                        data=map_html, file_name="iran-pakistan-map.html", mime="text/html",
                        width="stretch", on_click="ignore")
-    _picture_buttons(shown, view, picture or {})
+    _picture_buttons(shown, view, picture or {}, bounds)
 
 
 _PICTURE_MIME = {"png": "image/png", "svg": "image/svg+xml", "pdf": "application/pdf"}
 
 
 def _picture_buttons(shown: Callable[[], gpd.GeoDataFrame],
-                     view: tuple[tuple[float, float], int], picture: dict) -> None:
+                     view: tuple[tuple[float, float], int], picture: dict,
+                     box: tuple[float, float, float, float] | None = None) -> None:
     """Download map as PNG/SVG/PDF: rendered on the server (matplotlib, no browser, no tiles)
     from the shown events (``shown()``), the date range, the switched-on layers and the
-    current view."""
+    current view (``box`` when given, else a 700×620 px view at ``view``)."""
     from dashboard import staticmap
 
-    bounds = mapview.view_bounds(view[0], view[1])
+    bounds = box or mapview.view_bounds(view[0], view[1])
 
     def render(fmt: str) -> bytes:
         try:

@@ -518,16 +518,22 @@ def test_the_data_tab_pictures_are_of_the_view_the_map_reports(monkeypatch):
     """While the Data tab is open the map reports its view (page_map.show report_view); its
     picture caption and files then follow the map's own report, not the view the page was
     opened with (Streamlit does not send the browser's URL back once the page has written it)."""
-    from dashboard import mapview, page_map
+    from dashboard import mapview, page_io, page_map
 
     flags: list[bool] = []
-    show = page_map.show
+    boxes: list[object] = []
+    show, downloads = page_map.show, page_io.download_section
 
     def spy(*args, **kwargs):
         flags.append(kwargs.get("report_view", False))
         return show(*args, **kwargs)
 
+    def spy_downloads(*args, **kwargs):
+        boxes.append(kwargs.get("bounds"))
+        return downloads(*args, **kwargs)
+
     monkeypatch.setattr(page_map, "show", spy)
+    monkeypatch.setattr(page_io, "download_section", spy_downloads)
     at = _run({"tab": "Data", "c": "27.0000,62.0000", "z": "8"})
     assert flags[-1] is True
     assert any("centre 27.00,62.00 · zoom 8" in c.value for c in at.caption)
@@ -540,5 +546,6 @@ def test_the_data_tab_pictures_are_of_the_view_the_map_reports(monkeypatch):
     assert not at.exception, [e.message for e in at.exception]
     assert any("centre 29.50,60.25 · zoom 7" in c.value for c in at.caption), \
         [c.value for c in at.caption]
+    assert boxes[-1] == pytest.approx(bounds)  # the pictures cover what the map shows
     _open_tab(at, "Measure")
     assert flags[-1] is False  # with another tab the map reports its clicks only

@@ -132,3 +132,32 @@ def test_world_pixels_are_web_mercator_and_invert():
     assert np.allclose(y, (r - my) / (2 * r) * size, atol=1e-6)
     back = world_lonlat(x, y, 6)
     assert np.allclose(back[0], lon, atol=1e-9) and np.allclose(back[1], lat, atol=1e-9)
+
+
+def test_world_box_keeps_a_view_on_one_world():
+    """A view box as Leaflet reports it, for the server-side pictures: unchanged inside the
+    world, shifted back after a pan across the antimeridian, cut at ±180°/±85°."""
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    assert mv.world_box((58.0, 23.0, 66.0, 31.0)) == (58.0, 23.0, 66.0, 31.0)
+    assert mv.world_box((420.0, 23.0, 428.0, 31.0)) == (60.0, 23.0, 68.0, 31.0)  # one turn east
+    assert mv.world_box((-250.0, -89.0, 250.0, 89.0)) == (-180.0, -85.0, 180.0, 85.0)
+    assert mv.world_box((10.0, 86.0, 20.0, 88.0)) is None  # wholly beyond 85°N
+    assert mv.world_box((float("nan"), 0.0, 1.0, 1.0)) is None
+
+    @settings(max_examples=300, deadline=None)
+    @given(lon=st.floats(-1000, 1000), lat=st.floats(-84, 84),
+           span=st.floats(0.01, 400), height=st.floats(0.01, 60))
+    def check(lon, lat, span, height):
+        box = mv.world_box((lon, lat, lon + span, lat + height))
+        if box is None:
+            return
+        w, s, e, n = box
+        assert -180 <= w < e <= 180 and -85 <= s < n <= 85
+        assert e - w <= span + 1e-6  # cut, never widened
+        # the middle lies where the view's middle was, give or take whole turns
+        turns = ((lon + span / 2) - (w + e) / 2) / 360
+        assert abs(turns - round(turns)) < 1e-6 or span > 360 - 1e-6 or w == -180 or e == 180
+
+    check()
