@@ -262,24 +262,20 @@ def _url_view() -> tuple[tuple[float, float], int]:
     return (vs.center or center, vs.zoom or zoom)
 
 
-def _picture_view() -> tuple[tuple[float, float], int]:
-    """Centre (lat, lon) and zoom the person sees, for the Data tab's pictures and HTML map:
-    the map's last report of its view (it reports while the Data tab is open, and always
-    with many events), else :func:`_url_view`."""
+def _picture_view() -> tuple[tuple[tuple[float, float], int],
+                             tuple[float, float, float, float] | None]:
+    """((lat, lon), zoom) the person sees and the box the map shows (min_lon, min_lat,
+    max_lon, max_lat, degrees, on one world: mapview.world_box), for the Data tab's pictures
+    and HTML map: from the map's last report of its view (it reports while the Data tab is
+    open, and always with many events); without one, :func:`_url_view` and no box."""
     reported = _reported_view()
     if reported is None:
-        return _url_view()
-    box, zoom = reported
-    west, south, east, north = mapview.world_box(box) or box
+        return _url_view(), None
+    reported_box, zoom = reported
+    box = mapview.world_box(reported_box)
+    west, south, east, north = box or reported_box
     center, _ = mapview.bounds_view(south, west, north, east)
-    return center, zoom
-
-
-def _picture_box() -> tuple[float, float, float, float] | None:
-    """The box the map shows (min_lon, min_lat, max_lon, max_lat, degrees) as it last
-    reported it, on one world (mapview.world_box); None without a report."""
-    reported = _reported_view()
-    return mapview.world_box(reported[0]) if reported is not None else None
+    return (center, zoom), box
 
 
 def _on_map_value() -> None:
@@ -459,15 +455,16 @@ def _tools_part() -> None:
         with tabs[3]:
             page_io.upload_section()
             static_on, specs = _static_on(), shown["specs"]
+            view, box = _picture_view()
             # Built only when "Download this map" is clicked: unpickling the static layers'
             # specs on every rerun cost ~0.1 s.
             page_io.download_section(view_events, lambda: [
-                page_map.static_spec(k) for k in static_on] + specs, _picture_view(),
+                page_map.static_spec(k) for k in static_on] + specs, view,
                 picture={"start": ss["dates"][0], "end": ss["dates"][1],
                          "discs": ss["layer_discs"],
                          "layers": {k for k in ("basemap", "countries", "provinces", "border",
                                                 "places") if ss.get(f"layer_{k}")}},
-                bounds=_picture_box())
+                bounds=box)
             page_io.batches_section()
     elif ss.get("upload_report"):
         ss[page_io.UPLOAD_REPORT_KEPT] = True

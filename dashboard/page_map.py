@@ -204,12 +204,12 @@ def show(specs: Sequence[page_layers.LayerSpec], static_on: Sequence[str], *, ke
     ``center``/``zoom`` and has drawn its content already, so the map does not report that
     view back (one rerun less)."""
     base = _base_parts()
-    returned = ["last_clicked", "bounds", "zoom"] if track_view else ["last_clicked"]
+    clicks, view = ["last_clicked"], ["last_clicked", "bounds", "zoom"]
+    returned = view if track_view else clicks  # fixed when the map mounts
     visibility = {"name": "Static layers", "control": False,
                   "layers": [{"visible": list(static_on),
                               "quiet": [*center, zoom] if quiet and track_view else None,
-                              "report": ["last_clicked", "bounds", "zoom"]
-                              if track_view or report_view else returned}]}
+                              "report": view if track_view or report_view else clicks}]}
     groups = [visibility, *specs]
     feature_group = "".join(_group_js(_dump(s), i) for i, s in enumerate(groups))
     feature_group += f"window.__dashSlotsEnd({len(groups)});\n"

@@ -159,12 +159,18 @@ def wait_settled(pg, timeout: int = STEP_MS) -> None:
     pg.wait_for_function(PAGE_SETTLED_JS, timeout=timeout, polling=100)
 
 
-def click_grid(pg, grid, x: float, y: float, timeout: int = STEP_MS) -> None:
-    """Click the st.dataframe ``grid`` at (x, y) pixels from its top left corner, as a person
-    does once the table is drawn (its canvas, not a skeleton) and the page has stopped moving.
-    Rows are 35 px high under a 35 px header: the first row's selection cell is (15, 53)."""
+def wait_grid(pg, grid, timeout: int = STEP_MS) -> None:
+    """Wait until the st.dataframe ``grid`` is drawn (its canvas, not a skeleton) and the
+    page has stopped moving (wait_settled)."""
     grid.locator("canvas[data-testid=data-grid-canvas]").first.wait_for(timeout=timeout)
     wait_settled(pg, timeout)
+
+
+def click_grid(pg, grid, x: float, y: float, timeout: int = STEP_MS) -> None:
+    """Click the st.dataframe ``grid`` at (x, y) pixels from its top left corner, as a person
+    does once the table is drawn and the page has stopped moving (wait_grid).
+    Rows are 35 px high under a 35 px header: the first row's selection cell is (15, 53)."""
+    wait_grid(pg, grid, timeout)
     top = grid.locator(".dvn-scroller").first  # the grid's layer that takes the pointer
     top.scroll_into_view_if_needed(timeout=timeout)
     outer, inner = grid.bounding_box(), top.bounding_box()

@@ -30,7 +30,7 @@ from pathlib import Path
 from urllib.parse import urlparse
 
 import pytest
-from e2e_helpers import select_row, wait_settled
+from e2e_helpers import select_row, wait_grid
 
 pytestmark = pytest.mark.e2e
 DATA = Path(__file__).parent / "data"
@@ -520,8 +520,7 @@ def test_download_map_as_png_is_a_real_picture(page):
 def test_selecting_a_table_row_highlights_the_event_and_scrolls_the_map_into_view(page):
     frame = _map(page)
     grid = page.locator(".st-key-event_table").first
-    grid.locator("canvas[data-testid=data-grid-canvas]").first.wait_for()
-    wait_settled(page)
+    wait_grid(page, grid)
     page.set_viewport_size({"width": 1440, "height": 500})  # a laptop window, half full
     grid.evaluate("e => e.scrollIntoView({block: 'start'})")  # the map above the window
     page.wait_for_timeout(300)
